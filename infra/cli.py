@@ -1,0 +1,80 @@
+"""The `lockstep` command line: one subcommand per stage, no tracebacks for users."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from infra.errors import LockstepError, SpecInvalid
+from infra.inventory import inventory, render_inventory
+from infra.loader import load_repo
+
+
+def find_root(start: Path) -> Path:
+    """Return the nearest directory at or above start that holds Pulumi.yaml (else start)."""
+    for candidate in (start, *start.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return start
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate every workflow and stack; print every error, or the inventory."""
+    result = load_repo(args.root)
+    if args.json:
+        print(json.dumps({"ok": not result.errors, "errors": [e.as_dict() for e in result.errors],
+                          **(inventory(result) if not result.errors else {})}, indent=2))
+    elif result.errors:
+        for error in result.errors:
+            print(error.render(), file=sys.stderr)
+        print(f"lockstep validate: {len(result.errors)} error(s); nothing is valid until all are fixed",
+              file=sys.stderr)
+    else:
+        print(f"lockstep validate: {len(result.workflows)} workflow(s), {len(result.stacks)} stack(s), no errors\n")
+        print(render_inventory(result))
+    return 1 if result.errors else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="lockstep", description="Define scheduled workflows once; deploy them "
+                                     "to AWS, Azure, GCP and on-prem in lockstep.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser("validate", help="validate workflows and stack configs; print the inventory")
+    validate.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
+    validate.add_argument("--json", action="store_true", help="print JSON")
+    validate.set_defaults(func=cmd_validate)
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions() -> list:  # type: ignore[type-arg]
+    """Return the register(subparsers) functions of the other stages, in one explicit list."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "root", "unset") is None:
+        args.root = find_root(Path.cwd())
+    try:
+        code: int = args.func(args)
+        return code
+    except SpecInvalid as exc:
+        for error in exc.errors:
+            print(error.render(), file=sys.stderr)
+        return 1
+    except LockstepError as exc:
+        print(f"lockstep: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Stack configuration (`Pulumi.<stack>.yaml`): read with line numbers, validate, return a model.StackConfig."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra import fields as f
+from infra.errors import SpecError
+from infra.model import (
+    AZURE_PLANS, TARGETS, AwsStack, AzureStack, GcpStack, OnpremHost, OnpremStack, StackConfig,
+)
+
+NAMESPACE = "lockstep"
+TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout"))
+HOST_KEY_RE = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]{40,}$")
+ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
+    """Read YAML into plain values plus a map of dotted paths ('config.lockstep:aws.region') to lines."""
+    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    lines: dict[str, int] = {}
+    return (_plain(node, "", lines) if node is not None else None), lines
+
+
+def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            out[name] = _plain(value, f"{path}.{name}" if path else name, lines)
+            lines[f"{path}.{name}" if path else name] = key.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(v, f"{path}[{i}]", lines) for i, v in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+
+def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, list[SpecError]]:
+    """Validate one stack file; return its StackConfig (or None) and every error found."""
+    try:
+        data, lines = read_yaml(path)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return None, [SpecError(rel, line, "(yaml)", str(getattr(exc, "problem", exc)), "is not valid YAML",
+                                "fix the syntax at this line")]
+    rep = f.Reporter(rel, {k.removeprefix("config."): v for k, v in lines.items()}, 1)
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        rep.error("config", config, "is missing", "add a top-level 'config:' mapping with lockstep:<target> keys")
+        return None, rep.errors
+    f.check_unknown(rep, "", {k: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}, TOP_KEYS)
+    sections = {t: _section(rep, config, t) for t in TARGETS}
+    aws = _aws(rep, sections["aws"])
+    azure = _azure(rep, sections["azure"])
+    gcp = _gcp(rep, sections["gcp"])
+    onprem = _onprem(rep, sections["onprem"])
+    enabled = tuple(t for t, v in zip(TARGETS, (aws, azure, gcp, onprem)) if v is not None)
+    waves = _waves(rep, config.get(f"{NAMESPACE}:rollout"), enabled, sections)
+    if rep.errors:
+        return None, rep.errors
+    return StackConfig(name, rel, aws, azure, gcp, onprem, waves), []
+
+
+def _section(rep: f.Reporter, config: Mapping[str, Any], target: str) -> dict[str, Any] | None:
+    key = f"{NAMESPACE}:{target}"
+    value = config.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        rep.error(key, value, "must be a mapping", f"write {key}: followed by indented settings")
+        return None
+    if value.get("enabled", True) is False:
+        return None
+    return value
+
+
+def _aws(rep: f.Reporter, s: dict[str, Any] | None) -> AwsStack | None:
+    if s is None:
+        return None
+    p = f"{NAMESPACE}:aws."
+    f.check_unknown(rep, p, s, ("enabled", "region"))
+    f.check_required(rep, p, s, ("region",))
+    region = s.get("region")
+    if "region" in s and not (isinstance(region, str) and re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region)):
+        rep.error(p + "region", region, "is not an AWS region name", "write a region such as 'eu-central-1'")
+        return None
+    return AwsStack(region) if isinstance(region, str) else None
+
+
+def _azure(rep: f.Reporter, s: dict[str, Any] | None) -> AzureStack | None:
+    if s is None:
+        return None
+    p = f"{NAMESPACE}:azure."
+    f.check_unknown(rep, p, s, ("enabled", "location", "plan", "os", "resourceGroup", "keyVault"))
+    f.check_required(rep, p, s, ("location", "plan", "os"))
+    location = f.typed(rep, p + "location", s.get("location"), str, "westeurope") if "location" in s else None
+    plan = f.choice(rep, p + "plan", s.get("plan"), AZURE_PLANS) if "plan" in s else None
+    os_ = f.choice(rep, p + "os", s.get("os"), ("linux", "windows")) if "os" in s else None
+    group = f.typed(rep, p + "resourceGroup", s["resourceGroup"], str, "rg-lockstep") if "resourceGroup" in s else None
+    vault = f.typed(rep, p + "keyVault", s["keyVault"], str, "kv-lockstep") if "keyVault" in s else None
+    if plan == "flex-consumption" and os_ == "windows":
+        rep.error(p + "os", os_, "Flex Consumption runs on Linux only", "use os: linux, or another plan")
+        return None
+    if not (location and plan and os_):
+        return None
+    return AzureStack(str(location), plan, os_, group if isinstance(group, str) else None,  # type: ignore[arg-type]
+                      vault if isinstance(vault, str) else None)
+
+
+def _gcp(rep: f.Reporter, s: dict[str, Any] | None) -> GcpStack | None:
+    if s is None:
+        return None
+    p = f"{NAMESPACE}:gcp."
+    f.check_unknown(rep, p, s, ("enabled", "project", "region"))
+    f.check_required(rep, p, s, ("project", "region"))
+    project, region = s.get("project"), s.get("region")
+    if "project" in s and not (isinstance(project, str) and re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", project)):
+        rep.error(p + "project", project, "is not a GCP project ID", "write 6-30 lowercase letters, digits or '-'")
+        return None
+    if "region" in s and not (isinstance(region, str) and re.match(r"^[a-z]+-[a-z]+\d$", region)):
+        rep.error(p + "region", region, "is not a GCP region", "write a region such as 'europe-west1'")
+        return None
+    return GcpStack(project, region) if isinstance(project, str) and isinstance(region, str) else None
+
+
+def _onprem(rep: f.Reporter, s: dict[str, Any] | None) -> OnpremStack | None:
+    if s is None:
+        return None
+    p = f"{NAMESPACE}:onprem."
+    f.check_unknown(rep, p, s, ("enabled", "hosts", "privateKeyEnv"))
+    f.check_required(rep, p, s, ("hosts",))
+    key_env = s.get("privateKeyEnv", "LOCKSTEP_ONPREM_KEY")
+    if not isinstance(key_env, str) or not ENV_NAME_RE.match(key_env):
+        rep.error(p + "privateKeyEnv", key_env, "must name an environment variable (the key itself never goes "
+                  "in config)", "write e.g. LOCKSTEP_ONPREM_KEY")
+    hosts_raw = s.get("hosts")
+    if "hosts" in s and (not isinstance(hosts_raw, list) or not hosts_raw):
+        rep.error(p + "hosts", hosts_raw, "must be a non-empty list", "list each host with name, address, ...")
+        return None
+    hosts = [_host(rep, f"{p}hosts[{i}]", h) for i, h in enumerate(hosts_raw or [])]
+    names = [h.name for h in hosts if h]
+    for i, h in enumerate(hosts):
+        if h and names.count(h.name) > 1 and names.index(h.name) != i:
+            rep.error(f"{p}hosts[{i}].name", h.name, "is used by two hosts", "give every host its own name")
+    if None in hosts or not isinstance(key_env, str):
+        return None
+    return OnpremStack(tuple(h for h in hosts if h), key_env)
+
+
+def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
+    if not isinstance(h, dict):
+        rep.error(p, h, "must be a mapping", "write name:, address:, user:, hostKey:, scheduler:, timezone:")
+        return None
+    before = len(rep.errors)
+    f.check_unknown(rep, p + ".", h, ("name", "address", "port", "user", "hostKey", "scheduler", "timezone", "baseDir"))
+    f.check_required(rep, p + ".", h, ("name", "address", "user", "hostKey", "scheduler", "timezone"))
+    port = f.int_in(rep, p + ".port", h.get("port", 22), 1, 65535)
+    key = h.get("hostKey")
+    if "hostKey" in h and not (isinstance(key, str) and HOST_KEY_RE.match(key.strip())):
+        rep.error(p + ".hostKey", key, "is not a pinned public host key",
+                  "paste the host's key line, e.g. from `ssh-keyscan -t ed25519 HOST` checked out of band")
+    sched = f.choice(rep, p + ".scheduler", h.get("scheduler"), ("cron", "systemd")) if "scheduler" in h else None
+    tz = f.timezone(rep, p + ".timezone", h.get("timezone")) if "timezone" in h else None
+    for text in ("name", "address", "user", "baseDir"):
+        if text in h:
+            f.typed(rep, f"{p}.{text}", h[text], str, "'batch-01'")
+    if len(rep.errors) > before:
+        return None
+    return OnpremHost(h["name"], h["address"], port or 22, h["user"], str(key).strip(), sched, tz,  # type: ignore[arg-type]
+                      h.get("baseDir", "/var/lib/lockstep"))
+
+
+def _waves(rep: f.Reporter, rollout: object, enabled: tuple[str, ...],
+           sections: Mapping[str, object]) -> tuple[tuple[str, ...], ...]:
+    p = f"{NAMESPACE}:rollout"
+    if rollout is None:
+        return (enabled,) if enabled else ()
+    if not isinstance(rollout, dict) or not isinstance(rollout.get("waves"), list):
+        rep.error(p, rollout, "must hold a 'waves' list", "write waves: [[onprem], [aws], [gcp, azure]]")
+        return ()
+    f.check_unknown(rep, p + ".", rollout, ("waves",))
+    seen: list[str] = []
+    for i, wave in enumerate(rollout["waves"]):
+        if not isinstance(wave, list) or not wave:
+            rep.error(f"{p}.waves[{i}]", wave, "must be a non-empty list of targets", "write [aws] or [gcp, azure]")
+            continue
+        for j, target in enumerate(wave):
+            field = f"{p}.waves[{i}][{j}]"
+            if target not in TARGETS:
+                rep.error(field, target, "is not a known target", f"use one of: {', '.join(TARGETS)}")
+            elif target not in enabled:
+                rep.error(field, target, "names a target that is disabled in this stack",
+                          f"enable lockstep:{target}, or remove it from the waves")
+            elif target in seen:
+                rep.error(field, target, "appears in two waves", "deploy each target in exactly one wave")
+            seen.append(str(target))
+    for target in enabled:
+        if target not in seen:
+            rep.error(f"{p}.waves", rollout["waves"], f"does not deploy the enabled target {target!r}",
+                      f"add {target} to a wave")
+    return tuple(tuple(w) for w in rollout["waves"] if isinstance(w, list))

@@ -1,0 +1,78 @@
+"""Where things live on an on-prem host: one directory per workflow under the base directory.
+
+    <base>/workflows/<name>/
+        versions/<version>/app/          the function bundle (content-addressed: <version> hashes everything below)
+        versions/<version>/.lockstep/    runner.py, canonical.py, config.json
+        current -> versions/<version>    switched atomically (symlink to a temp name, then rename over `current`)
+        manifest.json                    what is deployed: canonical fields, digests, epoch (the fence)
+        manifest.pending.json            intent written before a switch, so a retry knows its own half-done write
+        .deploy.lock                     flock(2) lock every mutation holds (so does `flock` for an operator)
+        .run.lock                        the runner's no-overlap lock
+        runs.jsonl  notify.jsonl  drift.jsonl  cron.log
+    <base>/secrets/<ref>                 secret values, provisioned out of band (never by Lockstep)
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+VERSION_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The host paths of one workflow."""
+
+    base_dir: str
+    workflow: str
+
+    def __post_init__(self) -> None:
+        if not NAME_RE.match(self.workflow):
+            raise ValueError(f"workflow name {self.workflow!r} is not DNS-safe; it names a directory on the host")
+        if not posixpath.isabs(self.base_dir) or ".." in self.base_dir.split("/"):
+            raise ValueError(f"base_dir {self.base_dir!r} must be an absolute path without '..'")
+
+    @property
+    def root(self) -> str:
+        """Return the workflow's directory."""
+        return posixpath.join(self.base_dir, "workflows", self.workflow)
+
+    def path(self, *parts: str) -> str:
+        """Return a path inside the workflow's directory."""
+        return posixpath.join(self.root, *parts)
+
+    def version_dir(self, version: str) -> str:
+        """Return the directory of one content-addressed version."""
+        if not VERSION_RE.match(version):
+            raise ValueError(f"version {version!r} is not a 32-hex content digest")
+        return self.path("versions", version)
+
+    @property
+    def current(self) -> str:
+        """Return the symlink naming the active version."""
+        return self.path("current")
+
+    @property
+    def runner(self) -> str:
+        """Return the runner path the schedule invokes (through `current`, so a switch is one rename)."""
+        return self.path("current", ".lockstep", "runner.py")
+
+    @property
+    def secrets_dir(self) -> str:
+        """Return the host's secret directory, shared by the workflows of this base directory."""
+        return posixpath.join(self.base_dir, "secrets")
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the paths the host-side scripts need, as plain JSON data."""
+        return {
+            "base_dir": self.base_dir, "workflow": self.workflow, "root": self.root,
+            "versions": self.path("versions"), "current": self.current, "runner": self.runner,
+            "manifest": self.path("manifest.json"), "pending": self.path("manifest.pending.json"),
+            "deploy_lock": self.path(".deploy.lock"), "run_lock": self.path(".run.lock"),
+            "runs_log": self.path("runs.jsonl"), "notify_spool": self.path("notify.jsonl"),
+            "drift_log": self.path("drift.jsonl"), "cron_log": self.path("cron.log"),
+            "secrets_dir": self.secrets_dir,
+        }

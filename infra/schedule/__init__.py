@@ -1,0 +1,1 @@
+"""Schedule semantics: the canonical schedule, each platform's dialect, fire times and equivalence."""
