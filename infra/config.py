@@ -12,7 +12,14 @@ import yaml
 from infra import fields as f
 from infra.errors import SpecError
 from infra.model import (
-    AZURE_PLANS, TARGETS, AwsStack, AzureStack, GcpStack, OnpremHost, OnpremStack, StackConfig,
+    AZURE_PLANS,
+    TARGETS,
+    AwsStack,
+    AzureStack,
+    GcpStack,
+    OnpremHost,
+    OnpremStack,
+    StackConfig,
 )
 
 NAMESPACE = "lockstep"
@@ -47,7 +54,8 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
     try:
         data, lines = read_yaml(path)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The context mark is where the unclosed construct began, more useful than the end of the stream.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         return None, [SpecError(rel, line, "(yaml)", str(getattr(exc, "problem", exc)), "is not valid YAML",
                                 "fix the syntax at this line")]
@@ -62,8 +70,10 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
     azure = _azure(rep, sections["azure"])
     gcp = _gcp(rep, sections["gcp"])
     onprem = _onprem(rep, sections["onprem"])
-    enabled = tuple(t for t, v in zip(TARGETS, (aws, azure, gcp, onprem)) if v is not None)
-    waves = _waves(rep, config.get(f"{NAMESPACE}:rollout"), enabled, sections)
+    tuple(t for t, v in zip(TARGETS, (aws, azure, gcp, onprem), strict=False) if v is not None)
+    # A present but invalid section is still enabled: its own errors say what is wrong, the waves check must not.
+    present = tuple(t for t in TARGETS if sections[t] is not None)
+    waves = _waves(rep, config.get(f"{NAMESPACE}:rollout"), present)
     if rep.errors:
         return None, rep.errors
     return StackConfig(name, rel, aws, azure, gcp, onprem, waves), []
@@ -87,7 +97,7 @@ def _aws(rep: f.Reporter, s: dict[str, Any] | None) -> AwsStack | None:
         return None
     p = f"{NAMESPACE}:aws."
     f.check_unknown(rep, p, s, ("enabled", "region"))
-    f.check_required(rep, p, s, ("region",))
+    f.check_required(rep, p, s, ("region",), yaml=True)
     region = s.get("region")
     if "region" in s and not (isinstance(region, str) and re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region)):
         rep.error(p + "region", region, "is not an AWS region name", "write a region such as 'eu-central-1'")
@@ -100,7 +110,7 @@ def _azure(rep: f.Reporter, s: dict[str, Any] | None) -> AzureStack | None:
         return None
     p = f"{NAMESPACE}:azure."
     f.check_unknown(rep, p, s, ("enabled", "location", "plan", "os", "resourceGroup", "keyVault"))
-    f.check_required(rep, p, s, ("location", "plan", "os"))
+    f.check_required(rep, p, s, ("location", "plan", "os"), yaml=True)
     location = f.typed(rep, p + "location", s.get("location"), str, "westeurope") if "location" in s else None
     plan = f.choice(rep, p + "plan", s.get("plan"), AZURE_PLANS) if "plan" in s else None
     os_ = f.choice(rep, p + "os", s.get("os"), ("linux", "windows")) if "os" in s else None
@@ -120,7 +130,7 @@ def _gcp(rep: f.Reporter, s: dict[str, Any] | None) -> GcpStack | None:
         return None
     p = f"{NAMESPACE}:gcp."
     f.check_unknown(rep, p, s, ("enabled", "project", "region"))
-    f.check_required(rep, p, s, ("project", "region"))
+    f.check_required(rep, p, s, ("project", "region"), yaml=True)
     project, region = s.get("project"), s.get("region")
     if "project" in s and not (isinstance(project, str) and re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", project)):
         rep.error(p + "project", project, "is not a GCP project ID", "write 6-30 lowercase letters, digits or '-'")
@@ -136,7 +146,7 @@ def _onprem(rep: f.Reporter, s: dict[str, Any] | None) -> OnpremStack | None:
         return None
     p = f"{NAMESPACE}:onprem."
     f.check_unknown(rep, p, s, ("enabled", "hosts", "privateKeyEnv"))
-    f.check_required(rep, p, s, ("hosts",))
+    f.check_required(rep, p, s, ("hosts",), yaml=True)
     key_env = s.get("privateKeyEnv", "LOCKSTEP_ONPREM_KEY")
     if not isinstance(key_env, str) or not ENV_NAME_RE.match(key_env):
         rep.error(p + "privateKeyEnv", key_env, "must name an environment variable (the key itself never goes "
@@ -161,7 +171,7 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
         return None
     before = len(rep.errors)
     f.check_unknown(rep, p + ".", h, ("name", "address", "port", "user", "hostKey", "scheduler", "timezone", "baseDir"))
-    f.check_required(rep, p + ".", h, ("name", "address", "user", "hostKey", "scheduler", "timezone"))
+    f.check_required(rep, p + ".", h, ("name", "address", "user", "hostKey", "scheduler", "timezone"), yaml=True)
     port = f.int_in(rep, p + ".port", h.get("port", 22), 1, 65535)
     key = h.get("hostKey")
     if "hostKey" in h and not (isinstance(key, str) and HOST_KEY_RE.match(key.strip())):
@@ -178,8 +188,7 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
                       h.get("baseDir", "/var/lib/lockstep"))
 
 
-def _waves(rep: f.Reporter, rollout: object, enabled: tuple[str, ...],
-           sections: Mapping[str, object]) -> tuple[tuple[str, ...], ...]:
+def _waves(rep: f.Reporter, rollout: object, enabled: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     p = f"{NAMESPACE}:rollout"
     if rollout is None:
         return (enabled,) if enabled else ()

@@ -24,6 +24,10 @@ class Declaration:
     path: str
     line: int
 
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(v) if k in ("expression", "every") else f"{k}={v!r}" for k, v in self.args.items())
+        return f"{self.kind}({shown})"
+
 
 _collector: contextvars.ContextVar[list[Declaration] | None] = contextvars.ContextVar("lockstep_decls", default=None)
 

@@ -43,11 +43,14 @@ def check_unknown(rep: Reporter, prefix: str, given: Mapping[str, object], known
             rep.error(f"{prefix}{key}", given[key], "is not a known field", f"use one of: {', '.join(known)}")
 
 
-def check_required(rep: Reporter, prefix: str, given: Mapping[str, object], required: tuple[str, ...]) -> None:
+def check_required(rep: Reporter, prefix: str, given: Mapping[str, object], required: tuple[str, ...],
+                   yaml: bool = False) -> None:
     """Report every required key missing from `given`."""
     for key in required:
         if key not in given:
-            rep.error(f"{prefix}{key}", MISSING, "is required", f"add {key}=... to the declaration")
+            where = f"under {prefix.rstrip('.')}" if prefix else "at the top level"
+            fix = f"add '{key}: ...' {where}" if yaml else f"add {key}=... to the declaration"
+            rep.error(f"{prefix}{key}", MISSING, "is required", fix)
 
 
 def parse_duration(value: object) -> int | None:
@@ -103,9 +106,9 @@ def typed(rep: Reporter, field: str, value: object, kind: type, example: str) ->
 
 def int_in(rep: Reporter, field: str, value: object, low: int, high: int) -> int | None:
     """Check an integer within [low, high]."""
-    if typed(rep, field, value, int, str(low)) is None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        rep.error(field, value, "is not a whole number", f"write a whole number between {low} and {high}")
         return None
-    assert isinstance(value, int)
     if not low <= value <= high:
         rep.error(field, value, f"is outside {low}-{high}", f"choose a whole number between {low} and {high}")
         return None

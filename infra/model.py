@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 SCHEMA_VERSIONS = (1,)
 TARGETS = ("aws", "azure", "gcp", "onprem")
@@ -29,7 +29,10 @@ AZURE_PLANS = ("consumption", "flex-consumption", "premium", "dedicated")
 RUNTIMES = ("python3.10", "python3.11", "python3.12")
 
 
-def frozen_map(values: Mapping[str, object] | None = None) -> Mapping[str, object]:
+V = TypeVar("V")
+
+
+def frozen_map(values: Mapping[str, V] | None = None) -> Mapping[str, V]:
     """Return a read-only copy of a mapping."""
     return MappingProxyType(dict(values or {}))
 
@@ -95,7 +98,9 @@ class Notification:
 
     def describe(self) -> str:
         """Return a display form that never contains a secret."""
-        return f"mailto:{self.address}" if self.kind == "email" else f"webhook:secret:{self.secret.name if self.secret else ''}"
+        if self.kind == "email":
+            return f"mailto:{self.address}"
+        return f"webhook:secret:{self.secret.name if self.secret else ''}"
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,12 @@ def field_lines(source: str, call_line: int) -> dict[str, int]:
 def _walk(node: ast.expr, path: str, lines: dict[str, int], line: int) -> None:
     lines[path] = line
     if isinstance(node, ast.Dict):
-        for key, value in zip(node.keys, node.values):
+        for key, value in zip(node.keys, node.values, strict=False):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 _walk(value, f"{path}.{key.value}", lines, key.lineno)
     elif isinstance(node, ast.Call):
         positional = {"cron": ["expression"], "rate": ["every"]}.get(_name(node.func), [])
-        for arg, name in zip(node.args, positional):
+        for arg, name in zip(node.args, positional, strict=False):
             _walk(arg, f"{path}.{name}", lines, arg.lineno)
         for kw in node.keywords:
             if kw.arg:

@@ -11,8 +11,20 @@ from infra import fields as f
 from infra.digest import code_digest, spec_digest
 from infra.dsl import Declaration
 from infra.model import (
-    LOCAL_FIELDS, RUNTIMES, SCHEMA_VERSIONS, TARGETS, AcceptedDivergence, Function, Location, Notification,
-    Retry, Schedule, SecretRef, TargetSpec, Workflow, frozen_map,
+    LOCAL_FIELDS,
+    RUNTIMES,
+    SCHEMA_VERSIONS,
+    TARGETS,
+    AcceptedDivergence,
+    Function,
+    Location,
+    Notification,
+    Retry,
+    Schedule,
+    SecretRef,
+    TargetSpec,
+    Workflow,
+    frozen_map,
 )
 from infra.schedule.canonical import CronSyntaxError, parse_cron, parse_rate
 
@@ -52,7 +64,7 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
     assert timeout is not None and isinstance(overlap, bool) and notify is not None and accepted is not None
     code = code_digest(root / function.source)
     wf = Workflow(name, schema, description, owner, schedule, function, retry, timeout, overlap, notify, targets,
-                  accepted, Location(rel_path, decl.line), frozen_map(lines), code, "")  # type: ignore[arg-type]
+                  accepted, Location(rel_path, decl.line), frozen_map(lines), code, "")
     return _with_digest(wf)
 
 
@@ -306,7 +318,8 @@ def _accepted(rep: f.Reporter, value: object, targets: tuple[TargetSpec, ...]) -
         f.check_unknown(rep, field + ".", a, ("target", "kind", "reason"))
         target, kind, reason = a.get("target"), a.get("kind"), a.get("reason")
         if target not in names:
-            rep.error(f"{field}.target", target, "is not one of this workflow's targets", f"use one of: {sorted(names)}")
+            rep.error(f"{field}.target", target, "is not one of this workflow's targets",
+                      f"use one of: {', '.join(sorted(names))}")
         elif f.choice(rep, f"{field}.kind", kind, DIVERGENCE_KINDS) is None:
             pass
         elif not isinstance(reason, str) or len(reason.strip()) < 10:

@@ -14,7 +14,7 @@ def billing_period(today: dt.date) -> tuple[dt.date, dt.date]:
 
 def handler(event: dict | None = None, context: object = None) -> dict:
     """Entry point: return the period to invoice."""
-    first, last = billing_period(dt.datetime.now(dt.timezone.utc).date())
+    first, last = billing_period(dt.datetime.now(dt.UTC).date())
     result = {"period_start": first.isoformat(), "period_end": last.isoformat()}
     print(json.dumps(result, sort_keys=True))
     return result

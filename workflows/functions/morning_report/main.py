@@ -21,7 +21,7 @@ def overnight_window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 def handler(event: dict | None = None, context: object = None) -> dict:
     """Entry point: return the report header."""
-    start, end = overnight_window(dt.datetime.now(dt.timezone.utc))
+    start, end = overnight_window(dt.datetime.now(dt.UTC))
     result = {"desk": os.environ.get("REPORT_DESK", "equities"), "from": start.isoformat(), "to": end.isoformat()}
     print(json.dumps(result, sort_keys=True))
     return result

@@ -23,7 +23,7 @@ def previous_run(now: dt.datetime) -> dt.datetime:
 
 def handler(event: dict | None = None, context: object = None) -> dict:
     """Entry point: return the window of approvals to sync."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     window = {"country": os.environ.get("PAYROLL_COUNTRY", "DE"), "since": previous_run(now).isoformat(),
               "until": now.astimezone(BERLIN).isoformat(), "token": bool(os.environ.get("PAYROLL_API_TOKEN"))}
     print(json.dumps(window, sort_keys=True))

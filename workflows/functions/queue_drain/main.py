@@ -17,7 +17,7 @@ def plan(now: dt.datetime, backlog: int) -> dict:
 def handler(event: dict | None = None, context: object = None) -> dict:
     """Entry point: plan the drain for the backlog named in the event (0 when absent)."""
     backlog = int((event or {}).get("backlog", 0))
-    result = plan(dt.datetime.now(dt.timezone.utc), backlog)
+    result = plan(dt.datetime.now(dt.UTC), backlog)
     print(json.dumps(result, sort_keys=True))
     return result
 
