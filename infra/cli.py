@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from infra.checks import validate_repo
 from infra.errors import LockstepError, SpecInvalid
 from infra.inventory import inventory, render_inventory
-from infra.loader import load_repo
 
 
 def find_root(start: Path) -> Path:
@@ -23,16 +25,19 @@ def find_root(start: Path) -> Path:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate every workflow and stack; print every error, or the inventory."""
-    result = load_repo(args.root)
+    result = validate_repo(args.root)
     if args.json:
         print(json.dumps({"ok": not result.errors, "errors": [e.as_dict() for e in result.errors],
+                          "warnings": [w.as_dict() for w in result.warnings],
                           **(inventory(result) if not result.errors else {})}, indent=2))
     elif result.errors:
-        for error in result.errors:
+        for error in (*result.errors, *result.warnings):
             print(error.render(), file=sys.stderr)
         print(f"lockstep validate: {len(result.errors)} error(s); nothing is valid until all are fixed",
               file=sys.stderr)
     else:
+        for warning in result.warnings:
+            print(f"warning: {warning.render()}", file=sys.stderr)
         print(f"lockstep validate: {len(result.workflows)} workflow(s), {len(result.stacks)} stack(s), no errors\n")
         print(render_inventory(result))
     return 1 if result.errors else 0
@@ -52,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> list:  # type: ignore[type-arg]
+def _extensions() -> list[Callable[[Any], None]]:
     """Return the register(subparsers) functions of the other stages, in one explicit list."""
-    return []
+    from infra import cli_schedule
+    return [cli_schedule.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`lockstep validate | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ class LoadResult:
     workflows: tuple[Workflow, ...]
     stacks: tuple[StackConfig, ...]
     errors: tuple[SpecError, ...] = field(default=())
+    warnings: tuple[SpecError, ...] = field(default=())
 
     def stack(self, name: str) -> StackConfig:
         """Return the named stack, or raise SpecInvalid if it does not exist or is invalid."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +74,31 @@ def test_an_inlined_secret_is_never_echoed(repo_copy: Path) -> None:
     assert result.returncode == 1
     assert "S3cr3t-Value-123" not in result.stdout + result.stderr
     assert "inlined secret value where a reference is required" in result.stdout
+
+
+def test_validate_rejects_a_local_time_that_platforms_fire_differently_across_dst(repo_copy: Path) -> None:
+    payroll = repo_copy / "workflows/berlin_payroll_sync.py"
+    payroll.write_text(payroll.read_text().replace('"15 9 * * MON-FRI"', '"30 2 * * *"'))
+    result = _run("validate", "--root", str(repo_copy))
+    assert result.returncode == 1
+    aws = [line for line in result.stderr.splitlines() if "fires differently on aws" in line]
+    assert len(aws) == 1, result.stderr
+    # The horizon starts today, so the first spring-forward night is the next last Sunday of March.
+    assert re.fullmatch(
+        r"workflows/berlin_payroll_sync\.py:11: schedule: '30 2 \* \* \*' — fires differently on aws \(aws\): "
+        r"dst-gap first at 20\d\d-03-(2[5-9]|3[01])T01:30:00Z: Europe/Berlin springs forward [^—]+ — fix the "
+        r"schedule, or accept it with divergence\(target='aws', kind='dst-gap', reason=\.\.\.\)", aws[0]), aws[0]
+
+
+def test_an_accepted_divergence_with_a_reason_passes_validation(repo_copy: Path) -> None:
+    payroll = repo_copy / "workflows/berlin_payroll_sync.py"
+    text = payroll.read_text().replace('"15 9 * * MON-FRI"', '"30 2 * * *"')
+    text = text.replace("from infra.dsl import cron, secret, workflow",
+                        "from infra.dsl import cron, divergence, secret, workflow")
+    reason = "The sync is idempotent and a skipped or shifted run on the DST night is caught up the next day."
+    accepts = ", ".join(f"divergence(target={t!r}, kind={k!r}, reason={reason!r})"
+                        for t in ("aws", "azure", "gcp", "onprem") for k in ("dst-gap", "dst-overlap", "assumed"))
+    text = text.replace("    targets=", f"    accept=[{accepts}],\n    targets=")
+    payroll.write_text(text)
+    result = _run("validate", "--root", str(repo_copy))
+    assert result.returncode == 0, result.stderr

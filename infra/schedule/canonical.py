@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -194,3 +198,116 @@ def day_matches(spec: CronSpec, day: dt.date) -> bool:
 def is_point_in_time(spec: CronSpec) -> bool:
     """Tell whether the schedule names one wall-clock time per day (single minute and single hour)."""
     return len(spec.minutes) == 1 and len(spec.hours) == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Canonical fire semantics (stdlib only; the on-prem runner's time-zone guard calls fires_at_minute).
+#
+# * point-in-time schedules (one minute AND one hour): one fire per matching local date. A wall time inside a DST
+#   gap fires where the same wall time falls with the pre-transition offset (PEP 495 fold=0), i.e. shifted forward
+#   by the gap: 02:30 Europe/Berlin on 2026-03-29 fires at 03:30 CEST = 01:30Z. A wall time inside an overlap
+#   fires once, at its first occurrence (fold=0): 02:30 on 2026-10-25 fires at 00:30Z only.
+# * interval schedules (anything else): every instant whose local wall time matches — none for wall times in a
+#   gap (they do not exist), both passes of an overlap.
+# * rate: anchor + k * period for k >= 0 (anchor = start, or the Unix epoch), in absolute time: no DST effect.
+# * start <= t < end when given.
+# ---------------------------------------------------------------------------------------------------------------
+
+_UTC = dt.UTC
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_SEARCH_DAYS = 366 * 50  # a day rule that matches nothing in 50 years (e.g. Feb 30) ends the iteration
+
+
+class ScheduleLike(Protocol):
+    """What the evaluator reads from infra.model.Schedule (kept structural: hosts do not ship infra.model)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def expression(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def start(self) -> dt.datetime | None: ...
+    @property
+    def end(self) -> dt.datetime | None: ...
+
+
+def canonical_fires(schedule: ScheduleLike, after: dt.datetime, count: int) -> list[dt.datetime]:
+    """Return the next `count` canonical fire instants (UTC) strictly after `after`."""
+    return list(itertools.islice(iter_canonical_fires(schedule, after), count))
+
+
+def iter_canonical_fires(schedule: ScheduleLike, after: dt.datetime,
+                         until: dt.datetime | None = None) -> Iterator[dt.datetime]:
+    """Yield canonical fire instants (UTC, ascending) strictly after `after` and before `until`/end."""
+    stop = min((t for t in (until, schedule.end) if t is not None), default=None)
+    source = _rate_fires(schedule, after) if schedule.kind == "rate" else _cron_fires(schedule, after)
+    for instant in source:
+        if stop is not None and instant >= stop:
+            return
+        if schedule.start is None or instant >= schedule.start:
+            yield instant
+
+
+def _rate_fires(schedule: ScheduleLike, after: dt.datetime) -> Iterator[dt.datetime]:
+    period = parse_rate(schedule.expression)
+    anchor = schedule.start or _EPOCH
+    elapsed = int((after - anchor).total_seconds())
+    k = 0 if elapsed < 0 else elapsed // period + 1
+    while True:
+        yield anchor.astimezone(_UTC) + dt.timedelta(seconds=k * period)
+        k += 1
+
+
+def _cron_fires(schedule: ScheduleLike, after: dt.datetime) -> Iterator[dt.datetime]:
+    spec = parse_cron(schedule.expression)
+    zone = ZoneInfo(schedule.timezone)
+    day = after.astimezone(zone).date() - dt.timedelta(days=1)
+    idle = 0
+    while idle < _SEARCH_DAYS:
+        found = sorted(set(_fires_on(spec, zone, day)))
+        idle = 0 if found else idle + 1
+        yield from (t for t in found if t > after)
+        day += dt.timedelta(days=1)
+
+
+def _fires_on(spec: CronSpec, zone: ZoneInfo, day: dt.date) -> list[dt.datetime]:
+    if not day_matches(spec, day):
+        return []
+    pit = is_point_in_time(spec)
+    out: list[dt.datetime] = []
+    for hour in sorted(spec.hours):
+        for minute in sorted(spec.minutes):
+            out.extend(_wall_instants(dt.datetime(day.year, day.month, day.day, hour, minute), zone, pit))
+    return out
+
+
+def _wall_instants(wall: dt.datetime, zone: ZoneInfo, point_in_time: bool) -> list[dt.datetime]:
+    """Return the canonical instants for one matching wall time (the DST rules above)."""
+    first = wall.replace(tzinfo=zone, fold=0).astimezone(_UTC)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(_UTC)
+    if first == second:
+        return [first]
+    exists = first.astimezone(zone).replace(tzinfo=None) == wall
+    if exists:  # overlap: both folds are real
+        return [first] if point_in_time else [first, second]
+    return [first] if point_in_time else []  # gap: fold=0 uses the pre-transition offset
+
+
+def fires_at_minute(schedule_expr: str, tz: str, utc_minute: dt.datetime) -> bool:
+    """Tell whether the canonical cron schedule fires in this UTC minute (the on-prem runner's guard)."""
+    spec = parse_cron(schedule_expr)
+    zone = ZoneInfo(tz)
+    minute = utc_minute.astimezone(_UTC).replace(second=0, microsecond=0)
+    local = minute.astimezone(zone)
+    if not is_point_in_time(spec):
+        return local.minute in spec.minutes and local.hour in spec.hours and day_matches(spec, local.date())
+    (hour,), (minute_of_hour,) = spec.hours, spec.minutes
+    for offset in (-1, 0, 1):
+        day = local.date() + dt.timedelta(days=offset)
+        if day_matches(spec, day):
+            wall = dt.datetime(day.year, day.month, day.day, hour, minute_of_hour)
+            if minute in _wall_instants(wall, zone, True):
+                return True
+    return False

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _PROBE_STEP = 2 * 86400  # no zone changes its offset twice within two days
 
 
@@ -50,12 +50,19 @@ class ZoneMap:
         self._years: set[int] = set()
         self._transitions: list[Transition] = []
         self._band_lo: list[int] = []
+        self._bands: list[tuple[int, int]] = []
+        self._span = (0, -1)  # UTC seconds covered by the loaded years
+        self._at: list[int] = []
+        self._fixed = _offset(self._zone, 0)
 
     def offset_at(self, instant: int) -> int:
         """Return the UTC offset in seconds in force at a UTC instant."""
-        when = dt.datetime.fromtimestamp(instant, UTC).astimezone(self._zone)
-        off = when.utcoffset()
-        return int(off.total_seconds()) if off is not None else 0
+        if not self._span[0] + 172800 <= instant <= self._span[1] - 172800:
+            self._cover(instant - 2 * 86400, instant + 2 * 86400)
+        i = bisect_right(self._at, instant) - 1
+        if i >= 0:
+            return self._transitions[i].after
+        return self._transitions[0].before if self._transitions else self._fixed
 
     def transitions(self, lo: int, hi: int) -> list[Transition]:
         """Return the transitions with lo <= at < hi (UTC seconds)."""
@@ -64,13 +71,15 @@ class ZoneMap:
 
     def resolve(self, wall: int) -> tuple[int, ...]:
         """Return the instants at which the local clock shows `wall`: (), (t,) or (first, second)."""
-        trans = self._near(wall)
-        if trans is None:
-            first = self._transitions[0].before if self._transitions else self.offset_at(wall - 86400)
+        if not self._span[0] + 172800 <= wall <= self._span[1] - 172800:
+            self._cover(wall - 2 * 86400, wall + 2 * 86400)
+        i = bisect_right(self._band_lo, wall) - 1
+        if i < 0:
+            first = self._transitions[0].before if self._transitions else self._fixed
             return (wall - first,)
-        lo, hi = trans.band
-        if wall < hi:
-            return () if trans.is_gap else (wall - trans.before, wall - trans.after)
+        trans = self._transitions[i]
+        if wall < self._bands[i][1]:
+            return () if trans.after > trans.before else (wall - trans.before, wall - trans.after)
         return (wall - trans.after,)
 
     def transition_near(self, wall: int) -> Transition | None:
@@ -80,9 +89,11 @@ class ZoneMap:
             return trans
         return None
 
-    def max_offset(self) -> int:
-        """Return an upper bound of this zone's offsets (for ordering instants found in wall order)."""
-        return max([t.before for t in self._transitions] + [t.after for t in self._transitions] + [0, 14 * 3600])
+    def max_offset(self, instant: int) -> int:
+        """Return the largest offset in force within a year of `instant` (orders instants found in wall order)."""
+        self._cover(instant - 2 * 86400, instant + 366 * 86400)
+        offsets = [o for t in self._transitions for o in (t.before, t.after)]
+        return max(offsets) if offsets else self.offset_at(instant)
 
     def _near(self, wall: int) -> Transition | None:
         """Return the latest transition whose band starts at or before `wall` (bands never overlap)."""
@@ -91,6 +102,8 @@ class ZoneMap:
         return self._transitions[i] if i >= 0 else None
 
     def _cover(self, lo: int, hi: int) -> None:
+        if self._span[0] <= lo and hi <= self._span[1]:
+            return
         first = dt.datetime.fromtimestamp(lo, UTC).year
         last = dt.datetime.fromtimestamp(hi, UTC).year
         if self._years:  # keep the covered years contiguous so "latest transition before" is always right
@@ -99,9 +112,14 @@ class ZoneMap:
         for year in missing:
             self._years.add(year)
             self._transitions.extend(_year_transitions(self._zone, year))
-        if missing:
-            self._transitions.sort(key=lambda t: t.at)
-            self._band_lo = [t.band[0] for t in self._transitions]
+        self._transitions.sort(key=lambda t: t.at)
+        self._bands = [t.band for t in self._transitions]
+        self._band_lo = [b[0] for b in self._bands]
+        self._at = [t.at for t in self._transitions]
+        if not self._transitions:  # a constant offset over the loaded years (it may have differed in 1970)
+            self._fixed = _offset(self._zone, lo)
+        self._span = (int(dt.datetime(first, 1, 1, tzinfo=UTC).timestamp()),
+                      int(dt.datetime(last + 1, 1, 1, tzinfo=UTC).timestamp()) - 1)
 
 
 def _year_transitions(zone: ZoneInfo, year: int) -> list[Transition]:

@@ -1,0 +1,82 @@
+"""Equivalence for whole workflows: which platform each target uses, and which divergences were accepted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from infra.model import StackConfig, Workflow
+from infra.schedule.equivalence import TargetContext, Verdict, check
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One equivalence result to report: an error unless accepted, a warning when only assumed."""
+
+    workflow: str
+    target: str
+    level: str  # "error" | "warning" | "ok"
+    message: str
+    verdict: Verdict
+
+
+def contexts(workflow: Workflow, stack: StackConfig | None) -> tuple[TargetContext, ...]:
+    """Return the platform context of each of the workflow's targets under a stack (defaults without one)."""
+    out: list[TargetContext] = []
+    for spec in workflow.targets:
+        if spec.name == "azure":
+            plan = str(spec.overrides.get("plan") or (stack.azure.plan if stack and stack.azure else "premium"))
+            os_name = stack.azure.os if stack and stack.azure else "linux"
+            out.append(TargetContext("azure", "azure", azure_plan=plan, azure_os=os_name))
+        elif spec.name == "onprem":
+            out.extend(_onprem(spec.overrides.get("host"), stack))
+        else:
+            out.append(TargetContext(spec.name, spec.name))
+    return tuple(out)
+
+
+def _onprem(host_name: object, stack: StackConfig | None) -> list[TargetContext]:
+    hosts = stack.onprem.hosts if stack and stack.onprem else ()
+    chosen = [h for h in hosts if host_name is None or h.name == host_name]
+    if not chosen:
+        return [TargetContext("onprem", "cron", host_timezone="UTC")]
+    return [TargetContext("onprem", h.scheduler, host_timezone=h.timezone) for h in chosen]
+
+
+def check_workflow(workflow: Workflow, stack: StackConfig | None, horizon_days: int = 400,
+                   start: dt.datetime | None = None) -> tuple[Finding, ...]:
+    """Check one workflow's targets; a divergence is an error unless the workflow accepts its kind for that target."""
+    verdicts = check(workflow.schedule, contexts(workflow, stack), horizon_days, start)
+    return tuple(_finding(workflow, v) for v in verdicts)
+
+
+def _finding(workflow: Workflow, verdict: Verdict) -> Finding:
+    accepted = {(a.target, a.kind) for a in workflow.accepted_divergences}
+    name = workflow.name
+    if verdict.equivalent:
+        if verdict.assumed and (verdict.target, "assumed") not in accepted:
+            return Finding(name, verdict.target, "warning", f"{name} on {verdict.target}: equivalent, but only under "
+                           "an assumed DST rule (the platform documents none)", verdict)
+        return Finding(name, verdict.target, "ok", f"{name} on {verdict.target}: equivalent", verdict)
+    open_kinds = [d for d in verdict.divergences if (verdict.target, d.kind) not in accepted]
+    if not open_kinds:
+        return Finding(name, verdict.target, "ok", f"{name} on {verdict.target}: diverges as accepted "
+                       f"({', '.join(sorted({d.kind for d in verdict.divergences}))})", verdict)
+    first = open_kinds[0]
+    where = f" first at {first.canonical[0] if first.canonical else first.actual[0]}" \
+        if first.canonical or first.actual else ""
+    return Finding(name, verdict.target, "error", f"{name} on {verdict.target} ({verdict.platform}): {first.kind}"
+                   f"{where} — {first.detail}; fix the schedule, or accept it with divergence(target="
+                   f"'{verdict.target}', kind='{first.kind}', reason=...)", verdict)
+
+
+def check_all(workflows: Sequence[Workflow], stacks: Sequence[StackConfig], horizon_days: int = 400,
+              start: dt.datetime | None = None) -> tuple[Finding, ...]:
+    """Check every workflow under every stack (or under defaults when the repo has no stack)."""
+    found: list[Finding] = []
+    options: list[StackConfig | None] = list(stacks) or [None]
+    for stack in options:
+        for wf in workflows:
+            found.extend(check_workflow(wf, stack, horizon_days, start))
+    return tuple(found)
