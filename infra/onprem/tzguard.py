@@ -28,9 +28,9 @@ def cron_minute_field(kind: str, expression: str, canonical_tz: str, host_tz: st
                       now: dt.datetime | None = None) -> str:
     """Return the crontab minute field (host zone) covering every canonical fire minute of the schedule."""
     if kind == "rate":
-        seconds = canonical.parse_rate(expression)
-        # An hourly-or-longer rate still lands on a minute that shifts with its anchor; every minute is safe.
-        return "*" if seconds % 60 or seconds < 3600 or seconds % 3600 else "*"
+        canonical.parse_rate(expression)  # refuse a bad rate at deploy time, not at 3 a.m. on the host
+        # A rate's fire minutes follow its anchor, not the wall clock: start every minute, the runner decides.
+        return "*"
     minutes = canonical.parse_cron(expression).minutes
     if len(minutes) == 60:
         return "*"
@@ -41,14 +41,14 @@ def cron_minute_field(kind: str, expression: str, canonical_tz: str, host_tz: st
 
 def zone_offsets(tz: str, now: dt.datetime | None = None) -> frozenset[int]:
     """Return the UTC offsets (whole minutes) a zone uses over the horizon around now."""
-    day = (now or dt.datetime.now(dt.timezone.utc)).date()
+    day = (now or dt.datetime.now(dt.UTC)).date()
     return _offsets(tz, day.toordinal())
 
 
 @lru_cache(maxsize=64)
 def _offsets(tz: str, ordinal: int) -> frozenset[int]:
     zone = ZoneInfo(tz)
-    start = dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(), dt.timezone.utc)
+    start = dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(), dt.UTC)
     start -= dt.timedelta(days=HORIZON_DAYS_BACK)
     found: set[int] = set()
     for hour in range((HORIZON_DAYS_BACK + HORIZON_DAYS_AHEAD) * 24):

@@ -1,0 +1,138 @@
+"""The deploy steps over SSH: probe, stage, activate (and read, delete), each one re-entrant.
+
+A step is one remote process (hostops.py) under the workflow's deploy lock. A crash or a dropped connection
+between or inside steps leaves the previous version active or the new one fully active; re-running the same
+deploy converges to exactly one schedule entry and one active bundle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from infra.onprem import hostops
+from infra.onprem.manifest import BundleChanged, build_plan
+from infra.onprem.props import Props
+from infra.onprem.ssh import DriftRefused, FencedError, OnpremError, SshSession
+
+HERE = Path(__file__).resolve().parent
+StepHook = Callable[[str, SshSession], None]
+MIN_PYTHON = (3, 9)
+
+
+def host_script() -> str:
+    """Return the host-side script: the crontab module's source, then hostops's (both stdlib only)."""
+    return (HERE / "crontab.py").read_text() + "\n\n" + (HERE / "hostops.py").read_text()
+
+
+def remote(session: SshSession, step: str, op: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Run one hostops op on the host and return its result; a refusal or failure names host and step."""
+    command = f"python3 -c {shlex.quote(host_script())} {shlex.quote(op)}"
+    code, out, err = session.run(step, command, json.dumps(request).encode())
+    try:
+        result: dict[str, Any] = json.loads(out) if out.strip() else {}
+    except json.JSONDecodeError:
+        result = {}
+    label = session.conn.label
+    if code == hostops.OK and "error" not in result:
+        return result
+    message = str(result.get("error") or err.strip() or f"exited with status {code}")
+    if code == hostops.FENCED:
+        raise FencedError(label, step, f"refused: {message}")
+    if code == hostops.DRIFT:
+        raise DriftRefused(label, step, message)
+    if code == 127 or "python3: not found" in err:
+        raise OnpremError(label, step, "python3 is not installed on the host; install it (apt-get install python3)")
+    hint = "; the previous version stays active" if step in ("stage", "activate") else ""
+    raise OnpremError(label, step, f"{message}{hint}")
+
+
+def base_request(props: Props, backend_detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the fields every op needs: paths, epoch and how the schedule is installed."""
+    req: dict[str, Any] = {"layout": props.layout.as_dict(), "epoch": props.epoch,
+                           "backend": props.host["scheduler"], "on_drift": props.raw.get("on_drift", "refuse")}
+    if props.host["scheduler"] == "systemd":
+        from infra.onprem import systemd
+
+        plan = systemd.unit_plan(props.name, root_user=props.host["user"] == "root")
+        req.update(unit_dir=plan.unit_dir, user_mode=plan.user_mode, timer=plan.timer, unit_names=plan.names)
+    req.update(backend_detail or {})
+    return req
+
+
+def probe(session: SshSession, props: Props) -> dict[str, Any]:
+    """Check the host can run what we install, and that its zone is the one stack config names."""
+    label, h = session.conn.label, props.host
+    info = remote(session, "probe", "probe", dict(base_request(props), secrets=secret_refs(props)))
+    if tuple(info.get("python_version", (0,))) < MIN_PYTHON:
+        raise OnpremError(label, "probe", f"python3 on the host is {info.get('python_version')}; the runner "
+                          f"needs {'.'.join(map(str, MIN_PYTHON))} or newer")
+    if h["scheduler"] == "cron" and not info.get("crontab"):
+        raise OnpremError(label, "probe", "crontab is not installed on the host; install cron or set "
+                          "scheduler: systemd")
+    expected = dt.datetime.now(ZoneInfo(str(h["timezone"]))).utcoffset()
+    if expected is None or int(expected.total_seconds()) != int(info["utc_offset_s"]):
+        raise OnpremError(label, "probe", f"the host's zone is {info['tz_name']} (UTC offset {info['utc_offset_s']} "
+                          f"s) but stack config says timezone {h['timezone']!r}; the crontab line would fire at "
+                          "the wrong minutes: fix timezone in the stack config")
+    if info.get("readonly"):
+        raise OnpremError(label, "probe", f"{info['writable_parent']} is on a read-only file system; nothing was "
+                          "written and the previous version stays active: remount it read-write or move base_dir")
+    if not info.get("writable"):
+        raise OnpremError(label, "probe", f"permission denied: user {session.conn.user!r} cannot create or write "
+                          f"{props.layout.base_dir} (nearest existing directory {info['writable_parent']}); "
+                          "give the deploy user that directory")
+    if info.get("missing_secrets"):
+        raise OnpremError(label, "probe", f"secret(s) {', '.join(info['missing_secrets'])} are not provisioned in "
+                          f"{props.layout.secrets_dir}; provision each as a file readable by {session.conn.user!r} "
+                          "(mode 0600) out of band: Lockstep never carries secret values")
+    return info
+
+
+def secret_refs(props: Props) -> list[str]:
+    """Return the secret references the runner will read on the host: function secrets and webhook URLs."""
+    canon = props.raw["canonical"]
+    refs = set(canon["function"].get("secrets", {}).values())
+    refs.update(n[len("webhook:secret:"):] for n in canon.get("notify", []) if n.startswith("webhook:secret:"))
+    return sorted(refs)
+
+
+def deploy(session: SshSession, props: Props, previous: str | None = None,
+           hook: StepHook | None = None, fault: str | None = None) -> dict[str, Any]:
+    """Deploy one workflow: probe, stage the version, activate it; return the host's manifest.
+
+    `fault` ("after-switch", "after-schedule") makes the host-side activation die at that point; tests use it to
+    prove that a crash half-way is converged by the next run.
+    """
+    info = probe(session, props)
+    _after(hook, "probe", session)
+    try:
+        plan = build_plan(props, str(info["python"]))
+    except BundleChanged as exc:
+        raise OnpremError(session.conn.label, "plan", str(exc)) from exc
+    remote(session, "stage", "stage", dict(base_request(props), version=plan.version, files=plan.files))
+    _after(hook, "stage", session)
+    remote(session, "activate", "activate", dict(base_request(props), version=plan.version, manifest=plan.manifest,
+                                                 previous=previous, fault=fault))
+    _after(hook, "activate", session)
+    return plan.manifest
+
+
+def read(session: SshSession, props: Props) -> dict[str, Any]:
+    """Return the host's live state of one workflow (manifest, current, versions, schedule as installed)."""
+    return remote(session, "read", "read", base_request(props))
+
+
+def delete(session: SshSession, props: Props) -> dict[str, Any]:
+    """Remove the workflow's schedule and versions, keeping a tombstone manifest that holds the fence."""
+    return remote(session, "delete", "delete", base_request(props))
+
+
+def _after(hook: StepHook | None, step: str, session: SshSession) -> None:
+    if hook is not None:
+        hook(step, session)

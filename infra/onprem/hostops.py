@@ -1,0 +1,359 @@
+"""Host-side half of every deploy step: one Python process per step, under the workflow's deploy lock.
+
+Sent over SSH as `python3 -c <crontab.py source + this source> <op>` with the request as JSON on stdin, so a host
+needs nothing installed but python3 (and cron or systemd). Stdlib only; no package imports on the host.
+
+Every mutating op takes an exclusive flock(2) on .deploy.lock (the lock `flock(1)` takes too), then refuses with
+exit code FENCED when the caller's epoch is older than the manifest's. Each op is idempotent and ends in a state a
+retry converges from: staging writes a temp directory and renames it into place; activation writes its intent
+(manifest.pending.json) first, switches `current` by renaming a fresh symlink over it, replaces the workflow's
+crontab block, then renames the new manifest into place. SIGHUP and SIGPIPE are ignored so a dropped SSH
+connection does not stop an op half-way; the op finishes and the retry finds the work done.
+"""
+
+import base64
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+# In the package (tests, type checks) import the crontab module; on the host its source is prepended instead.
+with contextlib.suppress(ImportError):
+    from infra.onprem.crontab import block_lines, find_blocks, replace_block, stray_lines
+
+OK, USAGE, FENCED, DRIFT, OS_ERROR, LOCKED = 0, 2, 3, 4, 5, 6
+
+
+class OpError(Exception):
+    """A refusal or failure the deployer turns into a step-named error."""
+
+    def __init__(self, code: int, step: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.step, self.extra = code, step, extra
+
+
+def run(op: str, req: dict[str, Any]) -> dict[str, Any]:
+    """Run one op and return its JSON-ready result."""
+    lay = req["layout"]
+    if op == "probe":
+        return dict(probe(lay), missing_secrets=[r for r in req.get("secrets", [])
+                                                 if not os.path.isfile(os.path.join(lay["secrets_dir"], r))])
+    if op == "read":
+        return read(req, lay)
+    ops = {"stage": stage, "activate": activate, "delete": delete}
+    if op not in ops:
+        raise OpError(USAGE, op, f"unknown op {op!r}")
+    _makedirs(op, lay["root"])
+    with _locked(op, lay["deploy_lock"], float(req.get("lock_timeout_s", 60))):
+        fence(op, req, lay)
+        return ops[op](req, lay)
+
+
+def probe(lay: dict[str, str]) -> dict[str, Any]:
+    """Report what the deployer must know about the host before writing anything."""
+    base = lay["base_dir"]
+    parent = base
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    return {"python": sys.executable, "python_version": list(sys.version_info[:3]),
+            "crontab": shutil.which("crontab"), "systemctl": shutil.which("systemctl"), "uid": os.getuid(),
+            "utc_offset_s": time.localtime().tm_gmtoff,
+            "tz_name": _host_zone(), "base_exists": os.path.isdir(base), "writable_parent": parent,
+            "writable": os.access(parent, os.W_OK | os.X_OK),
+            "readonly": bool(os.statvfs(parent).f_flag & os.ST_RDONLY)}
+
+
+def fence(op: str, req: dict[str, Any], lay: dict[str, str]) -> None:
+    """Refuse a write whose epoch is older than the one the host manifest records."""
+    manifest = _load(lay["manifest"])
+    held = int(manifest.get("epoch", -1)) if manifest else -1
+    if int(req["epoch"]) < held:
+        raise OpError(FENCED, op, f"deployer epoch {req['epoch']} is older than the host manifest's epoch {held}; "
+                      "a newer deployer has written this workflow, so this write is refused",
+                      host_epoch=held, caller_epoch=int(req["epoch"]))
+
+
+def stage(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
+    """Write the version directory from the request's files, unless it is already complete."""
+    final = os.path.join(lay["versions"], req["version"])
+    if _complete(final, req["version"]):
+        return {"staged": False, "path": final}
+    _makedirs("stage", lay["versions"])
+    tmp = f"{final}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        for rel, b64 in sorted(req["files"].items()):
+            if rel.startswith("/") or ".." in rel.split("/"):
+                raise OpError(USAGE, "stage", f"bundle path {rel!r} escapes the version directory")
+            _write("stage", os.path.join(tmp, rel), base64.b64decode(b64), 0o755 if rel.endswith(".py") else 0o644)
+        _write("stage", os.path.join(tmp, ".lockstep", "COMPLETE"), req["version"].encode(), 0o644)
+        shutil.rmtree(final, ignore_errors=True)  # an incomplete leftover of an interrupted stage
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {"staged": True, "path": final}
+
+
+def activate(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
+    """Switch `current` to the staged version, install the schedule, then record the manifest."""
+    final = os.path.join(lay["versions"], req["version"])
+    if not _complete(final, req["version"]):
+        raise OpError(USAGE, "activate", f"version {req['version']} is not staged at {final}; stage it first")
+    live = live_schedule(req, lay)
+    drift = detect_drift(req, lay, live)
+    if drift and req.get("on_drift", "refuse") != "revert":
+        raise OpError(DRIFT, "activate", f"the schedule on the host was changed outside Lockstep ({drift['why']}); "
+                      "the change is recorded in drift.jsonl and left in place: adopt it in git, or redeploy "
+                      "with on_drift='revert' to overwrite it on purpose", drift=drift)
+    _write_json("activate", lay["pending"], req["manifest"])
+    link_tmp = f"{lay['current']}.tmp-{os.getpid()}"
+    _unlink(link_tmp)
+    os.symlink(os.path.join("versions", req["version"]), link_tmp)
+    os.replace(link_tmp, lay["current"])  # rename(2) over the old link: `mv -T`, never a moment without one
+    _fault(req, "after-switch")
+    install_schedule(req, lay)
+    _fault(req, "after-schedule")
+    _write_json("activate", lay["manifest"], req["manifest"])
+    _unlink(lay["pending"])
+    pruned = prune(lay, keep={req["version"], str(req.get("previous") or "")})
+    return {"activated": req["version"], "drift_reverted": drift, "pruned": pruned}
+
+
+def delete(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
+    """Remove the schedule, the versions and `current`; keep a tombstone manifest so the fence survives."""
+    remove_schedule(req, lay)
+    _unlink(lay["current"])
+    shutil.rmtree(lay["versions"], ignore_errors=True)
+    tomb = {"state": "deleted", "workflow": lay["workflow"], "epoch": int(req["epoch"]),
+            "deleted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    _write_json("delete", lay["manifest"], tomb)
+    _unlink(lay["pending"])
+    return {"deleted": True}
+
+
+def read(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
+    """Return the live state: manifest, pending intent, `current`, versions and the live schedule."""
+    if not os.path.isdir(lay["root"]):
+        return {"exists": False}
+    current = os.readlink(lay["current"]) if os.path.islink(lay["current"]) else None
+    versions = sorted(v for v in os.listdir(lay["versions"]) if ".tmp-" not in v) \
+        if os.path.isdir(lay["versions"]) else []
+    return {"exists": True, "manifest": _load(lay["manifest"]), "pending": _load(lay["pending"]),
+            "current": current, "versions": versions, "schedule": live_schedule(req, lay)}
+
+
+def live_schedule(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
+    """Return this workflow's schedule as installed: crontab blocks and strays, or systemd unit texts."""
+    if req["backend"] == "systemd":
+        units = {}
+        for name in req.get("unit_names", []):
+            path = os.path.join(os.path.expanduser(req["unit_dir"]), name)
+            units[name] = _read_text(path)
+        return {"backend": "systemd", "units": units}
+    text = _crontab_read()
+    blocks = find_blocks(text, lay["workflow"])
+    return {"backend": "cron", "blocks": blocks, "lines": [ln for b in blocks for ln in block_lines(b)],
+            "strays": stray_lines(text, lay["runner"])}
+
+
+def detect_drift(req: dict[str, Any], lay: dict[str, str], live: dict[str, Any]) -> dict[str, Any] | None:
+    """Compare the live schedule with what the manifest (or a half-done write's intent) says was installed."""
+    recorded = [m for m in (_load(lay["manifest"]), _load(lay["pending"])) if m and m.get("state") == "active"]
+    if not recorded:
+        return None
+    expected = [_installed_form(m["schedule"]) for m in recorded]
+    actual = live["units"] if live["backend"] == "systemd" else live["blocks"]
+    if actual in expected and not live.get("strays"):
+        return None
+    drift = {"why": "the installed schedule differs from the manifest" if actual not in expected else
+             "a line outside Lockstep's block runs this workflow's runner",
+             "expected": expected[0], "live": actual, "strays": live.get("strays", []),
+             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seen_by_epoch": int(req["epoch"])}
+    with open(lay["drift_log"], "a") as fh:
+        fh.write(json.dumps(drift, sort_keys=True) + "\n")
+    return drift
+
+
+def _installed_form(schedule: dict[str, Any]) -> Any:
+    return schedule["units"] if schedule["backend"] == "systemd" else [schedule["block"]]
+
+
+def install_schedule(req: dict[str, Any], lay: dict[str, str]) -> None:
+    """Install this workflow's schedule, replacing whatever block or units it had."""
+    sched = req["manifest"]["schedule"]
+    if req["backend"] == "systemd":
+        for name, text in sorted(sched["units"].items()):
+            _write("activate", os.path.join(os.path.expanduser(req["unit_dir"]), name), text.encode(), 0o644)
+        _systemctl(req, "daemon-reload")
+        _systemctl(req, "enable", "--now", req["timer"])
+        return
+    _crontab_write(replace_block(_crontab_read(), lay["workflow"], sched["block"]))
+
+
+def remove_schedule(req: dict[str, Any], lay: dict[str, str]) -> None:
+    """Remove this workflow's block or units; other entries stay as they are."""
+    if req["backend"] == "systemd":
+        _systemctl(req, "disable", "--now", req["timer"], check=False)
+        for name in req.get("unit_names", []):
+            _unlink(os.path.join(os.path.expanduser(req["unit_dir"]), name))
+        _systemctl(req, "daemon-reload")
+        return
+    text = _crontab_read()
+    if find_blocks(text, lay["workflow"]):
+        _crontab_write(replace_block(text, lay["workflow"], None))
+
+
+def prune(lay: dict[str, str], keep: set[str]) -> list[str]:
+    """Remove versions other than the active and the previous one (kept for a fast rollback)."""
+    gone = []
+    for name in os.listdir(lay["versions"]):
+        if name not in keep:
+            shutil.rmtree(os.path.join(lay["versions"], name), ignore_errors=True)
+            gone.append(name)
+    return sorted(gone)
+
+
+def _crontab_read() -> str:
+    proc = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        if "no crontab" in proc.stderr:
+            return ""
+        raise OpError(OS_ERROR, "crontab", f"crontab -l failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _crontab_write(text: str) -> None:
+    proc = subprocess.run(["crontab", "-"], input=text, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise OpError(OS_ERROR, "crontab", f"crontab - refused the new table: {proc.stderr.strip()}")
+
+
+def _systemctl(req: dict[str, Any], *args: str, check: bool = True) -> None:
+    cmd = ["systemctl", *(["--user"] if req.get("user_mode") else []), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise OpError(OS_ERROR, "systemd", f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
+
+
+def _fault(req: dict[str, Any], point: str) -> None:
+    # Fault injection for the crash-consistency tests: die here as a killed process would. Deploys never set it.
+    if req.get("fault") == point:
+        os._exit(70)
+
+
+def _complete(path: str, version: str) -> bool:
+    return _read_text(os.path.join(path, ".lockstep", "COMPLETE")) == version
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+class _locked:  # a context manager; lower case reads like one at the call site
+    def __init__(self, step: str, path: str, timeout_s: float) -> None:
+        self.step, self.path, self.timeout_s = step, path, timeout_s
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OpError(LOCKED, self.step, f"{self.path} is held by another deploy for "
+                                  f"{self.timeout_s:.0f} s") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+
+def _write(step: str, path: str, data: bytes, mode: int) -> None:
+    _makedirs(step, os.path.dirname(path))
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise _os_error(step, path, exc) from exc
+
+
+def _write_json(step: str, path: str, data: dict[str, Any]) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    _write(step, tmp, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), 0o644)
+    os.replace(tmp, path)
+
+
+def _makedirs(step: str, path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(step, path, exc) from exc
+
+
+def _os_error(step: str, path: str, exc: OSError) -> OpError:
+    name = errno.errorcode.get(exc.errno or 0, "OSERROR")
+    return OpError(OS_ERROR, step, f"{exc.strerror or exc} ({name}) at {path}", errno=name, path=path)
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _load(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _host_zone() -> str:
+    if os.environ.get("TZ"):
+        return os.environ["TZ"].lstrip(":")
+    try:
+        return os.path.realpath("/etc/localtime").split("/zoneinfo/", 1)[1]
+    except (IndexError, OSError):
+        return "UTC"
+
+
+def _main() -> int:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    op = sys.argv[1] if len(sys.argv) > 1 else ""
+    try:
+        result, code = run(op, json.load(sys.stdin)), OK
+    except OpError as exc:
+        result, code = {"error": str(exc), "step": exc.step, **exc.extra}, exc.code
+    except OSError as exc:
+        err = _os_error(op, getattr(exc, "filename", None) or "?", exc)
+        result, code = {"error": str(err), "step": op, **err.extra}, OS_ERROR
+    try:
+        sys.stdout.write(json.dumps(result, sort_keys=True, default=str))
+        sys.stdout.flush()
+    except OSError:
+        pass  # the deployer went away; the op is done and its retry will see that
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,113 @@
+"""What one deploy writes: the version's files (bundle, runner, canonical.py, config.json), their content digest,
+the schedule entry, and the manifest that `read` returns for refresh and drift detection.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import getpass
+import hashlib
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.digest import code_digest, code_files
+from infra.onprem import crontab, systemd, tzguard
+from infra.onprem.props import Props
+
+MANIFEST_SCHEMA = 1
+HERE = Path(__file__).resolve().parent
+CANONICAL_SOURCE = HERE.parent / "schedule" / "canonical.py"
+
+
+class BundleChanged(Exception):
+    """The function directory no longer hashes to the digest the plan was made with."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one deploy writes to a host, computed locally before any write."""
+
+    version: str
+    files: dict[str, str]  # relative path -> base64 content
+    schedule: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def notify_targets(canonical: dict[str, Any]) -> list[dict[str, str]]:
+    """Turn the canonical notify list ("mailto:a@b", "webhook:secret:NAME") into the runner's targets."""
+    targets = []
+    for item in canonical.get("notify", []):
+        if item.startswith("mailto:"):
+            targets.append({"kind": "email", "address": item[len("mailto:"):]})
+        elif item.startswith("webhook:secret:"):
+            targets.append({"kind": "webhook", "secret": item[len("webhook:secret:"):]})
+    return targets
+
+
+def runner_config(props: Props) -> dict[str, Any]:
+    """Return config.json for the runner: the canonical run semantics plus this host's paths."""
+    c = props.raw["canonical"]
+    fn = c["function"]
+    return {"workflow": props.name, "digest": props.raw["digest"], "schedule": c["schedule"], "entry": fn["entry"],
+            "runtime": fn["runtime"], "env": fn["env"], "secrets": fn["secrets"], "retry": c["retry"],
+            "timeout_s": c["timeout_s"], "allow_overlap": c["allow_overlap"], "notify": notify_targets(c),
+            "memory_mb": props.raw.get("memory_mb"), "paths": props.layout.as_dict(), "log_skips": True}
+
+
+def version_files(props: Props) -> dict[str, bytes]:
+    """Return the files of the version directory, after checking the bundle still has its digest."""
+    bundle = Path(props.raw["bundle"]["dir"])
+    if not bundle.is_dir():
+        raise BundleChanged(f"the function directory {bundle} does not exist on the deploying machine")
+    if code_digest(bundle) != props.raw["bundle"]["digest"]:
+        raise BundleChanged(f"the function directory {bundle} changed since its digest "
+                            f"{props.raw['bundle']['digest'][:12]}... was computed; re-run the pipeline")
+    files = {f"app/{p.relative_to(bundle).as_posix()}": p.read_bytes() for p in code_files(bundle)}
+    files[".lockstep/runner.py"] = (HERE / "runner.py").read_bytes()
+    files[".lockstep/canonical.py"] = CANONICAL_SOURCE.read_bytes()
+    files[".lockstep/config.json"] = json.dumps(runner_config(props), indent=1, sort_keys=True).encode()
+    return files
+
+
+def content_version(files: dict[str, bytes]) -> str:
+    """Return the 32-hex content digest naming the version directory (paths and bytes of every file)."""
+    outer = hashlib.sha256()
+    for rel in sorted(files):
+        outer.update(f"{rel}\0{hashlib.sha256(files[rel]).hexdigest()}\n".encode())
+    return outer.hexdigest()[:32]
+
+
+def schedule_entry(props: Props, version: str, python: str) -> dict[str, Any]:
+    """Render the schedule for the host's scheduler: a marked crontab block or a systemd unit pair."""
+    c, h, lay = props.raw["canonical"]["schedule"], props.host, props.layout
+    minute = tzguard.cron_minute_field(c["kind"], c["expression"], c["timezone"], str(h["timezone"]))
+    if h["scheduler"] == "systemd":
+        plan = systemd.unit_plan(props.name, root_user=h["user"] == "root")
+        return {"backend": "systemd", "minute_field": minute, "unit_dir": plan.unit_dir, "user_mode": plan.user_mode,
+                "timer": plan.timer, "unit_names": plan.names,
+                "units": systemd.render_units(lay, version, minute, python, plan)}
+    block = crontab.render_block(props.name, version, minute, python, lay.runner, lay.path("cron.log"))
+    return {"backend": "cron", "minute_field": minute, "block": block}
+
+
+def build_plan(props: Props, python: str) -> Plan:
+    """Compute the version, files, schedule entry and manifest of a deploy (no I/O on the host)."""
+    raw = {rel: data for rel, data in version_files(props).items()}
+    version = content_version(raw)
+    schedule = schedule_entry(props, version, python)
+    manifest = {
+        "schema": MANIFEST_SCHEMA, "state": "active", "workflow": props.name, "digest": props.raw["digest"],
+        "version": version, "epoch": props.epoch, "commit": props.raw.get("commit", "uncommitted"),
+        "canonical": props.raw["canonical"], "bundle_digest": props.raw["bundle"]["digest"],
+        "memory_mb": props.raw.get("memory_mb"), "host": {k: props.host.get(k) for k in ("name", "timezone",
+                                                                                          "scheduler")},
+        "schedule": schedule, "stamps": props.raw.get("stamps", {}),
+        "deployed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "deployed_by": f"{getpass.getuser()}@{socket.gethostname()}",
+    }
+    files = {rel: base64.b64encode(data).decode() for rel, data in raw.items()}
+    return Plan(version, files, schedule, manifest)

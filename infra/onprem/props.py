@@ -1,0 +1,111 @@
+"""The dynamic resource's inputs: plain, picklable JSON data built from the canonical model by `props_for`.
+
+The bundle travels as a local directory path plus its content digest, not as file contents: state stays small, no
+code is copied into Pulumi state, and the provider re-hashes the directory before uploading and refuses if it no
+longer matches the digest the plan was made with (so what was previewed is what lands on the host).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.digest import canonical_fields
+from infra.model import OnpremHost, Workflow
+from infra.onprem.layout import Layout
+from infra.onprem.ssh import HostConn
+
+SCHEMA = "1"
+# A change of any of these puts the workflow somewhere else: replace (create there, then delete here).
+REPLACE_KEYS = (("host", "address"), ("host", "port"), ("host", "user"), ("host", "base_dir"), ("host", "scheduler"),
+                ("canonical", "name"))
+# A change of any of these changes what runs or when: update in place.
+UPDATE_KEYS = (("digest",), ("bundle", "digest"), ("canonical",), ("memory_mb",), ("host", "timezone"), ("commit",))
+
+
+def props_for(workflow: Workflow, host: OnpremHost, epoch: int, commit: str, *,
+              private_key_env: str = "LOCKSTEP_ONPREM_KEY", repo_root: Path | None = None,
+              on_drift: str = "refuse") -> dict[str, Any]:
+    """Return the OnpremWorkflow inputs for one workflow on one host, deployed by a deployer holding `epoch`."""
+    if on_drift not in ("refuse", "revert"):
+        raise ValueError(f"on_drift {on_drift!r} must be 'refuse' or 'revert'")
+    source = ((repo_root or Path.cwd()) / workflow.function.source).resolve()
+    memory = workflow.local("onprem", "memory_mb")
+    return {
+        "host": {"name": host.name, "address": host.address, "port": host.port, "user": host.user,
+                 "host_key": host.host_key, "scheduler": host.scheduler, "timezone": host.timezone,
+                 "base_dir": host.base_dir},
+        "private_key": {"env": private_key_env},
+        "canonical": canonical_fields(workflow),
+        "digest": workflow.digest,
+        "bundle": {"dir": str(source), "digest": workflow.code_digest},
+        "memory_mb": memory if isinstance(memory, int) else workflow.function.memory_mb,
+        "epoch": int(epoch),
+        "commit": commit,
+        "on_drift": on_drift,
+        "stamps": {"lockstep-workflow": workflow.name, "lockstep-digest": workflow.digest,
+                   "lockstep-schema": str(workflow.schema), "lockstep-commit": commit, "lockstep-target": "onprem"},
+    }
+
+
+@dataclass(frozen=True)
+class Props:
+    """A typed view of the inputs, for the provider's own use."""
+
+    raw: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """Return the workflow name."""
+        return str(self.raw["canonical"]["name"])
+
+    @property
+    def host(self) -> dict[str, Any]:
+        """Return the host settings."""
+        return dict(self.raw["host"])
+
+    @property
+    def epoch(self) -> int:
+        """Return the deployer's epoch (the fencing token)."""
+        return int(self.raw["epoch"])
+
+    @property
+    def layout(self) -> Layout:
+        """Return the host paths of this workflow."""
+        return Layout(str(self.host.get("base_dir") or "/var/lib/lockstep"), self.name)
+
+    @property
+    def conn(self) -> HostConn:
+        """Return how to reach the host."""
+        h = self.host
+        return HostConn(str(h["address"]), int(h.get("port") or 22), str(h["user"]), str(h["host_key"]),
+                        dict(self.raw["private_key"]))
+
+    def resource_id(self) -> str:
+        """Return the resource id: the workflow's directory on its host."""
+        return f"{self.conn.user}@{self.conn.address}:{self.conn.port}:{self.layout.root}"
+
+
+def get(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    """Return a nested value, or None when any key on the way is missing."""
+    value: Any = data
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def check(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return (property, reason) pairs for inputs the provider cannot work with."""
+    failures = []
+    for path in (("host", "address"), ("host", "user"), ("host", "host_key"), ("host", "timezone"),
+                 ("canonical", "name"), ("digest",), ("bundle", "dir"), ("bundle", "digest"), ("epoch",)):
+        if get(raw, path) in (None, ""):
+            failures.append((".".join(path), "is required"))
+    if "key" in raw.get("private_key", {}) or "material" in raw.get("private_key", {}):
+        failures.append(("private_key", "must name a path or an environment variable, never hold the key"))
+    if get(raw, ("host", "scheduler")) not in ("cron", "systemd"):
+        failures.append(("host.scheduler", "must be 'cron' or 'systemd'"))
+    return failures

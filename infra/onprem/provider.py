@@ -1,0 +1,117 @@
+"""The Pulumi dynamic provider: create / diff / update / delete / read of one workflow on one host over SSH.
+
+Pure Python, so it runs inside the real Pulumi engine (which pickles this provider with dill): it holds no state of
+its own and reads the deploy key from the environment at run time, never from props.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from infra.onprem import deploy as steps
+from infra.onprem.deploy import StepHook
+from infra.onprem.props import REPLACE_KEYS, UPDATE_KEYS, Props, check, get
+from infra.onprem.ssh import SshSession
+
+PROVIDER_KEY = "__provider"
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in (PROVIDER_KEY, "live", "version")}
+
+
+def live_view(props: Props, state: dict[str, Any]) -> dict[str, Any] | None:
+    """Turn a hostops `read` result into outputs: what the host runs now, and whether it drifted; None if gone."""
+    manifest = state.get("manifest") or {}
+    if not state.get("exists") or manifest.get("state") != "active":
+        return None
+    sched = state.get("schedule", {})
+    expected = manifest["schedule"]
+    if sched.get("backend") == "systemd":
+        live_entry: Any = sched.get("units")
+        drifted = live_entry != expected.get("units")
+    else:
+        live_entry = sched.get("blocks", [])
+        drifted = live_entry != [expected.get("block")] or bool(sched.get("strays"))
+    pending = state.get("pending") or {}
+    if drifted and pending.get("state") == "active":  # a half-done deploy installed its own entry: not drift
+        drifted = live_entry != (pending["schedule"].get("units") if sched.get("backend") == "systemd"
+                                 else [pending["schedule"].get("block")]) or bool(sched.get("strays"))
+    return {"manifest_epoch": manifest.get("epoch"), "digest": manifest.get("digest"),
+            "version": manifest.get("version"), "commit": manifest.get("commit"),
+            "current": state.get("current"), "versions": state.get("versions", []),
+            "schedule_lines": sched.get("lines", []), "schedule_live": live_entry,
+            "schedule_expected": expected.get("units") if sched.get("backend") == "systemd" else [expected["block"]],
+            "strays": sched.get("strays", []), "drift": drifted,
+            "current_ok": state.get("current") == f"versions/{manifest.get('version')}",
+            "pending": bool(pending) and pending.get("version") != manifest.get("version")}
+
+
+class OnpremWorkflowProvider(ResourceProvider):
+    """Manage one workflow on one on-prem host over SSH (cron or systemd)."""
+
+    serialize_as_secret_always = False  # holds no secret: the key is read from the environment at run time
+
+    def __init__(self, hook: StepHook | None = None, connect_timeout: float = 10.0) -> None:
+        super().__init__()
+        self.hook, self.connect_timeout = hook, connect_timeout
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Refuse inputs the provider cannot deploy (missing fields, key material in props)."""
+        return CheckResult(news, [CheckFailure(p, r) for p, r in check(_inputs(news))])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Replace when the workflow moves (host, user, directory, scheduler); update when what or when changes."""
+        replaces = [".".join(k) for k in REPLACE_KEYS if get(olds, k) != get(news, k)]
+        changed = [k for k in UPDATE_KEYS if get(olds, k) != get(news, k)]
+        live = olds.get("live") or {}
+        drifted = bool(live.get("drift")) or live.get("current_ok") is False or live.get("digest") not in (
+            None, news.get("digest"))
+        return DiffResult(changes=bool(replaces or changed or drifted), replaces=replaces,
+                          delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Deploy the workflow; creating over an existing deploy of it converges (a retried create is safe)."""
+        p = Props(_inputs(props))
+        return CreateResult(p.resource_id(), self._deploy(p, previous=None))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Deploy the new version; the old one stays on disk as the rollback target."""
+        previous = olds.get("version")
+        return UpdateResult(self._deploy(Props(_inputs(news)), previous=previous))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Remove the schedule and versions; the tombstone manifest keeps the epoch fence."""
+        p = Props(_inputs(props))
+        with self._session(p) as session:
+            steps.delete(session, p)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Return the live state from the host (manifest, `current`, schedule as installed) for refresh and drift."""
+        p = Props(_inputs(props))
+        with self._session(p) as session:
+            state = steps.read(session, p)
+        live = live_view(p, state)
+        if live is None:
+            return ReadResult("", {})
+        outs = dict(_inputs(props), version=live["version"], live=live)
+        return ReadResult(id_ or p.resource_id(), outs)
+
+    def _deploy(self, p: Props, previous: str | None) -> dict[str, Any]:
+        with self._session(p) as session:
+            manifest = steps.deploy(session, p, previous=previous, hook=self.hook)
+            state = steps.read(session, p)
+        return dict(p.raw, version=manifest["version"], live=live_view(p, state))
+
+    def _session(self, p: Props) -> SshSession:
+        return SshSession(p.conn, connect_timeout=self.connect_timeout)  # opened by `with`
