@@ -5,27 +5,41 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from infra import fidelity
 from infra.errors import SpecError
 from infra.loader import LoadResult, load_repo
-from infra.model import Workflow
+from infra.model import StackConfig, Workflow
 from infra.schedule.workflow_check import Finding, check_all
 
 
 def validate_repo(root: Path) -> LoadResult:
-    """Load root and add schedule non-equivalence as errors (and assumed-only equivalence as warnings)."""
+    """Load root; add what no target can honour, and schedule non-equivalence, as errors (assumed-only: warnings)."""
     result = load_repo(root)
     by_name = {w.name: w for w in result.workflows}
     errors, warnings = list(result.errors), list(result.warnings)
+    refused: set[tuple[str, str]] = set()  # (workflow, target) whose schedule a platform refuses outright
+    for stack in result.stacks:
+        for error in _refusals(result.workflows, stack):
+            if error not in errors:
+                errors.append(error)
+    for wf in result.workflows:
+        refused.update((wf.name, t) for t in wf.target_names() for e in errors
+                       if e.path == wf.location.path and e.field == "schedule" and f" on {t} " in e.why)
     seen: set[tuple[str, str, str]] = set()
     for finding in check_all(result.workflows, result.stacks):
         wf = by_name[finding.workflow]
         key = (finding.workflow, finding.target, finding.message)
-        if finding.level == "ok" or key in seen:
+        if finding.level == "ok" or key in seen or (finding.workflow, finding.target) in refused:
             continue
         seen.add(key)
         (errors if finding.level == "error" else warnings).append(_as_error(wf, finding))
     errors.sort(key=lambda e: (e.path, e.line, e.field))
     return dataclasses.replace(result, errors=tuple(errors), warnings=tuple(warnings))
+
+
+def _refusals(workflows: tuple[Workflow, ...], stack: StackConfig) -> list[SpecError]:
+    enabled = stack.enabled()
+    return [e for wf in workflows for t in wf.target_names() if t in enabled for e in fidelity.refusals(wf, stack, t)]
 
 
 def _as_error(wf: Workflow, finding: Finding) -> SpecError:

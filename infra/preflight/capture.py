@@ -21,6 +21,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 ACCOUNT = "000000000000"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ class LockstepMocks(pulumi.runtime.Mocks):
         token = args.typ
         short = hashlib.sha256(f"{token}:{args.name}".encode()).hexdigest()[:8]
         if token.startswith("aws:"):
-            service = token.split(":")[1].split("/")[0]
-            outs.setdefault("arn", f"arn:aws:{service}:eu-central-1:{ACCOUNT}:{args.name}")
+            outs.setdefault("arn", _aws_arn(token, str(outs.get("name") or args.name)))
             outs.setdefault("name", args.name)
             if token == "aws:sqs/queue:Queue":
                 outs.setdefault("url", f"https://sqs.eu-central-1.amazonaws.com/{ACCOUNT}/{args.name}")
@@ -86,11 +86,47 @@ class LockstepMocks(pulumi.runtime.Mocks):
                 outs.setdefault("url", f"https://{args.name}-{short}.a.run.app")
         elif token.startswith("azure-native:"):
             outs.setdefault("name", args.name)
+            return _azure_id(token, args.name, outs), _azure_outputs(token, short, outs)
         return f"{args.name}-{short}", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         """Answer invokes; the components make none, so an invoke is a bug worth seeing."""
         raise NotImplementedError(f"unexpected invoke {args.token} under mocks")
+
+
+_AWS_ARN = {  # the shapes AWS really uses, for the types whose ARNs the components put into policies
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+}
+
+
+def _aws_arn(token: str, name: str) -> str:
+    """Return a deterministic ARN for an AWS resource."""
+    service = token.split(":")[1].split("/")[0]
+    shape = _AWS_ARN.get(token, "arn:aws:{service}:{region}:{account}:{name}")
+    return shape.format(service=service, region="eu-central-1", account=ACCOUNT, name=name)
+
+
+def _azure_id(token: str, name: str, outs: dict[str, Any]) -> str:
+    """Return an ARM-shaped resource ID (components derive the subscription from it)."""
+    module, kind = token.split(":")[1], token.split(":")[2]
+    group = outs.get("resourceGroupName") or "mock-rg"
+    if token == "azure-native:resources:ResourceGroup":
+        return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{outs.get('resourceGroupName', name)}"
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
+
+
+def _azure_outputs(token: str, short: str, outs: dict[str, Any]) -> dict[str, Any]:
+    """Add what Azure computes and the components read: an identity's principal, an Insights connection string."""
+    if token == "azure-native:web:WebApp" and isinstance(outs.get("identity"), dict):
+        outs["identity"] = {**outs["identity"], "principalId": f"00000000-0000-0000-0000-{short:0>12}",
+                            "tenantId": SUBSCRIPTION}
+    if token == "azure-native:applicationinsights:Component":
+        outs.setdefault("connectionString", f"InstrumentationKey=00000000-0000-0000-0000-{short:0>12}")
+    return outs
 
 
 class RecordingMonitor(pmocks.MockMonitor):

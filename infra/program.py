@@ -1,0 +1,114 @@
+"""The Pulumi program: read the stack config, load the workflows, build their components for the stack's targets.
+
+The real CLI runs it through Pulumi.yaml (`main: infra/` -> infra/__main__.py -> main()); the offline engine runs
+`build` under Pulumi's mocks. Both go through the same loader and the same fidelity refusals, so a wrong config or an
+impossible field stops both with the same file:line messages `lockstep validate` prints.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_azure_native as azn
+import pulumi_gcp as gcp
+
+from infra import fidelity
+from infra.component import WorkflowComponent
+from infra.errors import LockstepError, SpecError, SpecInvalid
+from infra.gitinfo import commit_of as git_commit_of
+from infra.checks import validate_repo
+from infra.loader import LoadResult
+from infra.model import StackConfig, Workflow
+from infra.targets.base import Context
+
+EPOCH_ENV = "LOCKSTEP_EPOCH"
+
+
+class Providers:
+    """The explicit providers of one program run: one per (target, region / location / project)."""
+
+    def __init__(self, stack: StackConfig, prefix: str = "") -> None:
+        self._stack, self._prefix = stack, prefix
+        self._made: dict[tuple[str, str], pulumi.ProviderResource] = {}
+
+    def _get(self, key: tuple[str, str], make: Callable[[str], pulumi.ProviderResource]) -> pulumi.ProviderResource:
+        if key not in self._made:
+            self._made[key] = make(f"{self._prefix}{key[0]}-{key[1]}")
+        return self._made[key]
+
+    def for_workflow(self, wf: Workflow, targets: Sequence[str]) -> list[pulumi.ProviderResource]:
+        """Return the providers a workflow's targets use, honouring its local region / location."""
+        s, out = self._stack, []
+        if "aws" in targets and s.aws:
+            region = str(wf.local("aws", "region") or s.aws.region)
+            out.append(self._get(("aws", region), lambda n: aws.Provider(n, region=region)))
+        if "azure" in targets and s.azure:
+            location = str(wf.local("azure", "location") or s.azure.location)
+            out.append(self._get(("azure-native", location), lambda n: azn.Provider(n, location=location)))
+        if "gcp" in targets and s.gcp:
+            project, region = s.gcp.project, str(wf.local("gcp", "region") or s.gcp.region)
+            out.append(self._get(("gcp", f"{project}-{region}"),
+                                 lambda n: gcp.Provider(n, project=project, region=region)))
+        return out
+
+
+def targets_of(wf: Workflow, stack: StackConfig) -> tuple[str, ...]:
+    """Return the targets a workflow deploys to in a stack: declared by the workflow and enabled by the stack."""
+    return tuple(t for t in wf.target_names() if t in stack.enabled())
+
+
+def refusals(result: LoadResult, stack: StackConfig) -> list[SpecError]:
+    """Return every impossible field of every workflow on every target of the stack."""
+    return [e for wf in result.workflows for t in targets_of(wf, stack) for e in fidelity.refusals(wf, stack, t)]
+
+
+def build_one(wf: Workflow, stack: StackConfig, root: Path, commit: str, *, providers: Providers | None = None,
+              epoch: int = 0) -> WorkflowComponent:
+    """Build one workflow's component; without shared providers it gets its own, named after it."""
+    targets = targets_of(wf, stack)
+    for target in targets:
+        fidelity.require(wf, stack, target)
+    chosen = (providers or Providers(stack, prefix=f"{wf.name}-")).for_workflow(wf, targets)
+    ctx = Context(stack, root, commit, epoch)
+    return WorkflowComponent(wf, ctx, targets, pulumi.ResourceOptions(providers=chosen))
+
+
+def build(result: LoadResult, stack: StackConfig, *, commit_of: Callable[[Workflow], str],
+          epoch: int = 0) -> list[WorkflowComponent]:
+    """Build one lockstep:index:Workflow per workflow for the stack; refuse (all errors at once) before any."""
+    errors = refusals(result, stack)
+    if errors:
+        raise SpecInvalid(errors)
+    providers = Providers(stack)
+    return [build_one(wf, stack, result.root, commit_of(wf), providers=providers, epoch=epoch)
+            for wf in result.workflows if targets_of(wf, stack)]
+
+
+def epoch_from_env() -> int:
+    """Return the on-prem fencing epoch the rollout passes in $LOCKSTEP_EPOCH (0 when absent: a preview)."""
+    raw = os.environ.get(EPOCH_ENV, "0")
+    if not raw.isdigit():
+        raise LockstepError(f"{EPOCH_ENV}={raw!r} is not a non-negative integer; unset it or pass the epoch "
+                            "the rollout holds")
+    return int(raw)
+
+
+def run(root: Path, stack_name: str) -> list[WorkflowComponent]:
+    """Load the repository at root and build the named stack (raises LockstepError with every problem)."""
+    result = validate_repo(root).require_valid()
+    return build(result, result.stack(stack_name), commit_of=git_commit_of(root), epoch=epoch_from_env())
+
+
+def main() -> None:
+    """Pulumi.yaml's entry: build the current stack; a user error becomes a RunError (no traceback)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        run(root, pulumi.get_stack())
+    except LockstepError as exc:
+        count = len(exc.errors) if isinstance(exc, SpecInvalid) else 1
+        raise pulumi.RunError(f"lockstep: {count} error(s) in the workflows or stack config; nothing was "
+                              f"built:\n{exc}") from None
