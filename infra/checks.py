@@ -10,6 +10,7 @@ from infra.errors import SpecError
 from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.schedule.workflow_check import Finding, check_all
+from infra.validate import DIVERGENCE_KINDS
 
 
 def validate_repo(root: Path) -> LoadResult:
@@ -53,6 +54,9 @@ def _as_error(wf: Workflow, finding: Finding) -> SpecError:
     first = next(d for d in verdict.divergences if (finding.target, d.kind) not in accepted)
     instant = (first.canonical or first.actual or ("",))[0]
     detail = first.detail.replace(" — ", ": ")
-    why = f"fires differently on {finding.target} ({verdict.platform}): {first.kind} first at {instant}: {detail}"
-    fix = f"fix the schedule, or accept it with divergence(target='{finding.target}', kind='{first.kind}', reason=...)"
+    when = f" first at {instant}" if instant else ""
+    why = f"fires differently on {finding.target} ({verdict.platform}): {first.kind}{when}: {detail}"
+    accept = f"divergence(target='{finding.target}', kind='{first.kind}', reason=...)"
+    fix = f"fix the schedule, or accept it with {accept}" if first.kind in DIVERGENCE_KINDS \
+        else "fix the schedule, or drop this target from the workflow"
     return SpecError(wf.location.path, line, field, wf.schedule.expression, why, fix)

@@ -31,8 +31,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                           "warnings": [w.as_dict() for w in result.warnings],
                           **(inventory(result) if not result.errors else {})}, indent=2))
     elif result.errors:
-        for error in (*result.errors, *result.warnings):
+        for error in result.errors:
             print(error.render(), file=sys.stderr)
+        for warning in result.warnings:
+            print(f"warning: {warning.render()}", file=sys.stderr)
         print(f"lockstep validate: {len(result.errors)} error(s); nothing is valid until all are fixed",
               file=sys.stderr)
     else:
@@ -83,6 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`lockstep validate | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug in lockstep itself: one line, not a traceback; LOCKSTEP_DEBUG=1 shows it
+        if os.environ.get("LOCKSTEP_DEBUG"):
+            raise
+        print(f"lockstep: internal error: {type(exc).__name__}: {exc} (run with LOCKSTEP_DEBUG=1 for the "
+              "traceback, and please report it)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -26,6 +26,17 @@ NAMESPACE = "lockstep"
 TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout"))
 HOST_KEY_RE = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]{40,}$")
 ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+AWS_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# Host values reach a remote command line, a crontab or a unit file: allow only characters none of them expand.
+HOST_TEXT = {
+    "name": (re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"), "a host name of lowercase letters, digits and '-'"),
+    "address": (re.compile(r"^[A-Za-z0-9.:-]{1,253}$"), "a host name or IP address"),
+    "user": (re.compile(r"^[a-z_][a-z0-9_-]{0,31}$"), "a POSIX user name"),
+    "baseDir": (re.compile(r"^/[A-Za-z0-9._/-]{1,200}$"),
+                "an absolute path of letters, digits, '.', '_', '-' and '/' (no '..')"),
+}
+HOST_EXAMPLES = {"name": "'batch-01'", "address": "'10.40.0.11' or 'batch-01.example.com'", "user": "'lockstep'",
+                 "baseDir": "'/var/lib/lockstep'"}
 
 
 def read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
@@ -99,7 +110,7 @@ def _aws(rep: f.Reporter, s: dict[str, Any] | None) -> AwsStack | None:
     f.check_unknown(rep, p, s, ("enabled", "region"))
     f.check_required(rep, p, s, ("region",), yaml=True)
     region = s.get("region")
-    if "region" in s and not (isinstance(region, str) and re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", region)):
+    if "region" in s and not (isinstance(region, str) and AWS_REGION_RE.match(region)):
         rep.error(p + "region", region, "is not an AWS region name", "write a region such as 'eu-central-1'")
         return None
     return AwsStack(region) if isinstance(region, str) else None
@@ -131,14 +142,16 @@ def _gcp(rep: f.Reporter, s: dict[str, Any] | None) -> GcpStack | None:
     p = f"{NAMESPACE}:gcp."
     f.check_unknown(rep, p, s, ("enabled", "project", "region"))
     f.check_required(rep, p, s, ("project", "region"), yaml=True)
-    project, region = s.get("project"), s.get("region")
+    project, region, ok = s.get("project"), s.get("region"), True
     if "project" in s and not (isinstance(project, str) and re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", project)):
         rep.error(p + "project", project, "is not a GCP project ID", "write 6-30 lowercase letters, digits or '-'")
-        return None
+        ok = False
     if "region" in s and not (isinstance(region, str) and re.match(r"^[a-z]+-[a-z]+\d$", region)):
         rep.error(p + "region", region, "is not a GCP region", "write a region such as 'europe-west1'")
+        ok = False
+    if not ok or not isinstance(project, str) or not isinstance(region, str):
         return None
-    return GcpStack(project, region) if isinstance(project, str) and isinstance(region, str) else None
+    return GcpStack(project, region)
 
 
 def _onprem(rep: f.Reporter, s: dict[str, Any] | None) -> OnpremStack | None:
@@ -179,9 +192,10 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
                   "paste the host's key line, e.g. from `ssh-keyscan -t ed25519 HOST` checked out of band")
     sched = f.choice(rep, p + ".scheduler", h.get("scheduler"), ("cron", "systemd")) if "scheduler" in h else None
     tz = f.timezone(rep, p + ".timezone", h.get("timezone")) if "timezone" in h else None
-    for text in ("name", "address", "user", "baseDir"):
-        if text in h:
-            f.typed(rep, f"{p}.{text}", h[text], str, "'batch-01'")
+    for key, (pattern, what) in HOST_TEXT.items():
+        value = h.get(key)
+        if key in h and not (isinstance(value, str) and pattern.match(value) and ".." not in value.split("/")):
+            rep.error(f"{p}.{key}", value, f"is not {what}", f"write {HOST_EXAMPLES[key]}")
     if len(rep.errors) > before:
         return None
     return OnpremHost(h["name"], h["address"], port or 22, h["user"], str(key).strip(), sched, tz,  # type: ignore[arg-type]

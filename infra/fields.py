@@ -11,7 +11,8 @@ from infra.errors import MISSING, SpecError
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_KEY = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
-_SECRET_VALUE = re.compile(r"^(AKIA[0-9A-Z]{16}|-----BEGIN|xox[abp]-|ghp_[A-Za-z0-9]{20}|sk_live_)")
+_SECRET_VALUE = re.compile(r"^(AKIA[0-9A-Z]{16}|-----BEGIN|xox[abp]-|ghp_[A-Za-z0-9]{20}|sk_live_)"
+                           r"|[a-z][a-z0-9+.-]*://[^/@\s:]+:[^/@\s]+@")  # a URL with user:password in it
 
 
 class Reporter:
@@ -126,7 +127,7 @@ def choice(rep: Reporter, field: str, value: object, options: tuple[str, ...]) -
 
 def looks_secret(key: str, value: str) -> bool:
     """Tell whether a plain environment value looks like an inlined secret."""
-    return bool(value) and (bool(_SECRET_KEY.search(key)) or bool(_SECRET_VALUE.match(value)))
+    return bool(value) and (bool(_SECRET_KEY.search(key)) or bool(_SECRET_VALUE.search(value)))
 
 
 def redacted(value: object) -> str:

@@ -75,25 +75,21 @@ def load_repo(root: Path) -> LoadResult:
 
 def _load_file(path: Path, root: Path) -> tuple[list[Workflow], list[SpecError]]:
     rel = path.relative_to(root).as_posix()
-    source = path.read_text(encoding="utf-8")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [SpecError(rel, 1, "(file)", type(exc).__name__, f"cannot be read as UTF-8 text: {exc}",
+                              "save the file as UTF-8")]
     try:
         code = compile(source, str(path), "exec")
     except SyntaxError as exc:
         return [], [SpecError(rel, exc.lineno or 1, "(syntax)", (exc.text or "").strip(), f"is not valid Python: "
                               f"{exc.msg}", "fix the syntax at this line")]
-    decls: list[dsl.Declaration] = []
-    module = types.ModuleType(f"lockstep_workflows.{path.stem}")
-    module.__file__ = str(path)
-    token = dsl.collect_into(decls)
-    try:
-        exec(code, module.__dict__)
-    except Exception as exc:  # any failure inside user code is reported, never raised as a traceback
-        line = _line_in(exc, str(path))
-        return [], [SpecError(rel, line, "(module)", f"{type(exc).__name__}: {exc}", "raised while loading",
+    decls, error = _execute(code, path)
+    if error:
+        return [], [SpecError(rel, _line_in(error, str(path)), "(module)", f"{type(error).__name__}: {error}",
+                              "raised while loading",
                               "fix the code at this line; workflow files should only declare workflows")]
-    finally:
-        dsl.stop_collecting(token)
-        sys.modules.pop(module.__name__, None)
     if not decls:
         return [], [SpecError(rel, 1, "workflow", None, "declares no workflow", "call workflow(...) in this file, or "
                               "prefix the file name with '_' if it only holds helpers")]
@@ -105,6 +101,28 @@ def _load_file(path: Path, root: Path) -> tuple[list[Workflow], list[SpecError]]
         if wf:
             out.append(wf)
     return out, errors
+
+
+def _execute(code: types.CodeType, path: Path) -> tuple[list[dsl.Declaration], BaseException | None]:
+    """Run a workflow module, collecting its declarations; helpers beside it (`_common.py`) are importable."""
+    decls: list[dsl.Declaration] = []
+    module = types.ModuleType(f"lockstep_workflows.{path.stem}")
+    module.__file__ = str(path)
+    folder = str(path.parent)
+    before = set(sys.modules)
+    sys.path.insert(0, folder)
+    token = dsl.collect_into(decls)
+    try:
+        exec(code, module.__dict__)
+    except (Exception, SystemExit) as exc:  # user code fails or exits: report it, never end the run
+        return decls, exc
+    finally:
+        dsl.stop_collecting(token)
+        sys.path.remove(folder)
+        for name in set(sys.modules) - before:  # helper modules belong to this load only
+            if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder):
+                del sys.modules[name]
+    return decls, None
 
 
 def _line_in(exc: BaseException, filename: str) -> int:

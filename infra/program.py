@@ -17,10 +17,10 @@ import pulumi_azure_native as azn
 import pulumi_gcp as gcp
 
 from infra import fidelity
+from infra.checks import validate_repo
 from infra.component import WorkflowComponent
 from infra.errors import LockstepError, SpecError, SpecInvalid
 from infra.gitinfo import commit_of as git_commit_of
-from infra.checks import validate_repo
 from infra.loader import LoadResult
 from infra.model import StackConfig, Workflow
 from infra.targets.base import Context

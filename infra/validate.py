@@ -147,6 +147,10 @@ def _function(rep: f.Reporter, value: object, base: Path, root: Path) -> Functio
 
 
 def _source(rep: f.Reporter, value: object, base: Path, root: Path) -> str | None:
+    if isinstance(value, str) and not (base / value).resolve().is_relative_to(root.resolve()):
+        rep.error("function.source", value, "points outside the repository",
+                  "keep the function's code under workflows/, e.g. 'functions/<name>'")
+        return None
     if not isinstance(value, str) or not (base / value).is_dir():
         rep.error("function.source", value, "is not a directory next to the workflow file",
                   f"create {base.relative_to(root) / str(value)}/ with the function's code, or fix the path")
@@ -254,11 +258,13 @@ def _notify(rep: f.Reporter, value: object) -> tuple[Notification, ...] | None:
             out.append(Notification("webhook", secret=item))
         elif isinstance(item, str) and re.match(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$", item):
             out.append(Notification("email", address=item.removeprefix("mailto:")))
-        elif isinstance(item, str) and item.startswith(("http://", "https://")):
+        elif isinstance(item, str) and "://" in item:
             rep.error(field, f.redacted(item), "is a webhook URL; such URLs carry credentials and never go in git",
                       "store the URL as a secret and write secret('name') in notify")
         else:
-            rep.error(field, item, "is not a notification", "write 'mailto:team@example.com' or secret('webhook-name')")
+            shown = item if isinstance(item, str) and item.lower().startswith("mailto:") else f.redacted(item)
+            rep.error(field, shown, "is not a notification",
+                      "write 'mailto:team@example.com' or secret('webhook-name')")
     return tuple(out) if len(out) == len(value) else None
 
 
@@ -317,14 +323,15 @@ def _accepted(rep: f.Reporter, value: object, targets: tuple[TargetSpec, ...]) -
         a = item.args
         f.check_unknown(rep, field + ".", a, ("target", "kind", "reason"))
         target, kind, reason = a.get("target"), a.get("kind"), a.get("reason")
-        if target not in names:
+        ok = target in names
+        if not ok:
             rep.error(f"{field}.target", target, "is not one of this workflow's targets",
                       f"use one of: {', '.join(sorted(names))}")
-        elif f.choice(rep, f"{field}.kind", kind, DIVERGENCE_KINDS) is None:
-            pass
-        elif not isinstance(reason, str) or len(reason.strip()) < 10:
+        ok = f.choice(rep, f"{field}.kind", kind, DIVERGENCE_KINDS) is not None and ok
+        if not isinstance(reason, str) or len(reason.strip()) < 10:
             rep.error(f"{field}.reason", reason, "must explain in a sentence why the divergence is acceptable",
                       "write the reason an auditor will read")
-        else:
-            out.append(AcceptedDivergence(str(target), str(kind), reason.strip()))
+            ok = False
+        if ok:
+            out.append(AcceptedDivergence(str(target), str(kind), str(reason).strip()))
     return tuple(out) if len(out) == len(value) else None

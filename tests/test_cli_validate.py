@@ -102,3 +102,20 @@ def test_an_accepted_divergence_with_a_reason_passes_validation(repo_copy: Path)
     payroll.write_text(text)
     result = _run("validate", "--root", str(repo_copy))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_helper_module_beside_the_workflows_can_be_imported(repo_copy: Path) -> None:
+    (repo_copy / "workflows/_owners.py").write_text('PLATFORM = "platform@example.com"\n')
+    drain = repo_copy / "workflows/quarter_hour_queue_drain.py"
+    drain.write_text(drain.read_text().replace('from infra.dsl import cron, workflow',
+                                               'from _owners import PLATFORM\nfrom infra.dsl import cron, workflow')
+                     .replace('owner="platform@example.com"', "owner=PLATFORM"))
+    result = _run("validate", "--root", str(repo_copy))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_file_that_is_not_utf8_is_reported_not_raised(repo_copy: Path) -> None:
+    (repo_copy / "workflows/latin1.py").write_bytes("# Gr\xfc\xdfe\n".encode("latin-1"))
+    result = _run("validate", "--root", str(repo_copy))
+    assert result.returncode == 1
+    assert result.stderr.startswith("workflows/latin1.py:1: (file): 'UnicodeDecodeError' — cannot be read as UTF-8")

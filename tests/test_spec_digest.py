@@ -43,6 +43,16 @@ def test_digest_is_32_hex_characters(repo_copy: Path) -> None:
     ('"EXPORT_PREFIX": "ledger/daily"', '"EXPORT_PREFIX": "ledger/nightly"'),
     ('secret("ledger-db-password")', 'secret("ledger-db-password-v2")'),
     ("mailto:data-oncall@example.com", "mailto:data-platform@example.com"),
+    ('notify=["mailto:data-oncall@example.com"]', 'notify=["mailto:data-oncall@example.com", secret("hook")]'),
+    ('description="Export the previous', 'description="Export the earlier'),
+    ('owner="data-platform@example.com"', 'owner="ledger-team@example.com"'),
+    ("allow_overlap=False", "allow_overlap=True"),
+    ('"backoff": "exponential"', '"backoff": "fixed"'),
+    ('"delay": "1m"', '"delay": "2m"'),
+    ('"max_delay": "5m"', '"max_delay": "6m"'),
+    ('"max_event_age": "2h"', '"max_event_age": "3h"'),
+    ('tz="UTC"', 'tz="UTC", start="2027-01-01T00:00:00+00:00"'),
+    ('tz="UTC"', 'tz="UTC", end="2030-01-01T00:00:00+00:00"'),
 ])
 def test_digest_changes_when_a_canonical_field_changes(repo_copy: Path, old: str, new: str) -> None:
     before = _digest(repo_copy)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -28,6 +29,9 @@ from zoneinfo import ZoneInfo
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+_DIGITS = re.compile(r"^[0-9]+$")  # str.isdigit() also admits '²', which int() refuses
 
 
 class CronSyntaxError(ValueError):
@@ -117,7 +121,7 @@ def _parse_item(item: str, low: int, high: int, names: tuple[str, ...], field: s
     base, _, step_text = item.partition("/")
     step = 1
     if step_text:
-        if not step_text.isdigit() or int(step_text) == 0:
+        if not _DIGITS.match(step_text) or int(step_text) == 0:
             raise CronSyntaxError(f"{field} step {step_text!r} in {item!r} must be a positive whole number")
         step = int(step_text)
     if base == "*":
@@ -141,7 +145,7 @@ def _value(text: str, low: int, high: int, names: tuple[str, ...], field: str) -
     upper = text.upper()
     if names and upper in names:
         return names.index(upper) + (1 if names is MONTH_NAMES else 0)
-    if not text.isdigit():
+    if not _DIGITS.match(text):
         hint = f"; names are {names[0]}..{names[-1]}" if names else ""
         raise CronSyntaxError(f"{field} value {text!r} is not a number in {low}-{high}{hint}")
     value = int(text)
@@ -153,7 +157,7 @@ def _value(text: str, low: int, high: int, names: tuple[str, ...], field: str) -
 def _parse_nth(text: str) -> tuple[int, int]:
     day, _, nth = text.partition("#")
     weekday = _value(day, 0, 7, DAY_NAMES, "day-of-week") % 7
-    if not nth.isdigit() or not 1 <= int(nth) <= 5:
+    if not _DIGITS.match(nth) or not 1 <= int(nth) <= 5:
         raise CronSyntaxError(f"day-of-week {text!r}: the number after '#' is the week of the month, 1-5")
     return weekday, int(nth)
 
@@ -173,7 +177,7 @@ def _field_name(low: int, high: int, names: tuple[str, ...]) -> str:
 def parse_rate(expr: str) -> int:
     """Parse a rate such as '15 minutes' into seconds or raise CronSyntaxError."""
     parts = expr.split() if isinstance(expr, str) else []
-    if len(parts) != 2 or not parts[0].isdigit() or parts[1].lower() not in RATE_UNITS:
+    if len(parts) != 2 or not _DIGITS.match(parts[0]) or parts[1].lower() not in RATE_UNITS:
         raise CronSyntaxError("a rate is '<N> minutes', '<N> hours' or '<N> days', e.g. '15 minutes'")
     value = int(parts[0])
     if value < 1:
