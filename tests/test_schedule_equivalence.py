@@ -30,12 +30,13 @@ def _verdicts(expr: str, tz: str) -> dict[str, object]:
 
 
 def test_a_daily_0230_berlin_job_diverges_at_the_spring_gap_on_every_skipping_platform() -> None:
+    # On-prem hosts run the guarded superset line, which covers the shifted gap instant: equivalent.
     assert _verdicts("30 2 * * *", "Europe/Berlin") == {
         "aws": ("dst-gap", ("2026-03-29T01:30:00Z",), ()),
         "azure": "equivalent",
         "gcp": ("dst-gap", ("2026-03-29T01:30:00Z",), ()),
-        "onprem": ("dst-gap", ("2026-03-29T01:30:00Z",), ("2026-03-29T01:00:00Z",)),
-        "onprem-systemd": ("dst-gap", ("2026-03-29T01:30:00Z",), ()),
+        "onprem": "equivalent",
+        "onprem-systemd": "equivalent",
     }
 
 
@@ -45,7 +46,7 @@ def test_an_hourly_berlin_job_diverges_in_the_repeated_hour_where_platforms_run_
         "azure": "equivalent",
         "gcp": ("dst-overlap", ("2026-10-25T01:30:00Z",), ()),
         "onprem": "equivalent",
-        "onprem-systemd": ("dst-overlap", ("2026-10-25T01:30:00Z",), ()),
+        "onprem-systemd": "equivalent",  # the timer runs in UTC, so systemd bug #8647 cannot drop the second pass
     }
 
 

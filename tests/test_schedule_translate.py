@@ -25,7 +25,8 @@ def _native(expr: str, tz: str, platform: str, **kw: str) -> Native:
 @pytest.mark.parametrize(("platform", "expression", "settings"), [
     ("aws", "cron(0 9 ? * MON#1 *)", {"ScheduleExpressionTimezone": "Europe/Berlin"}),
     ("azure", "0 0 9 1-7 * 1", {"WEBSITE_TIME_ZONE": "Europe/Berlin"}),
-    ("systemd", "Mon *-*-01..07 09:00:00 Europe/Berlin", {"AccuracySec": "1s", "RandomizedDelaySec": "0"}),
+    ("systemd", "*-*-* *:00:00 UTC", {"AccuracySec": "1s", "RandomizedDelaySec": "0", "guard_kind": "cron",
+                                      "guard_expression": "0 9 * * MON#1", "guard_timezone": "Europe/Berlin"}),
 ])
 def test_first_monday_translates_to_each_platforms_own_idiom(platform: str, expression: str,
                                                              settings: dict[str, str]) -> None:
@@ -66,20 +67,22 @@ def test_google_refuses_hash_and_last_day(expr: str, word: str) -> None:
 def test_debian_cron_in_another_host_zone_gets_a_guarded_superset_line() -> None:
     native = _native("30 9 * * MON-FRI", "America/New_York", "cron", host_timezone="Europe/Berlin")
     assert native.expression == "30 * * * *"
-    assert native.settings == {"guard_expression": "30 9 * * MON-FRI", "guard_timezone": "America/New_York"}
+    assert native.settings == {"guard_kind": "cron", "guard_expression": "30 9 * * MON-FRI",
+                               "guard_timezone": "America/New_York"}
 
 
-def test_debian_cron_for_a_half_hour_zone_fires_every_minute_under_the_guard() -> None:
-    assert _native("0 9 * * *", "Asia/Kolkata", "cron", host_timezone="UTC").expression == "* * * * *"
+def test_debian_cron_for_a_half_hour_zone_fires_at_the_shifted_minute_under_the_guard() -> None:
+    assert _native("0 9 * * *", "Asia/Kolkata", "cron", host_timezone="UTC").expression == "30 * * * *"
 
 
-def test_debian_cron_in_the_host_zone_is_the_plain_line() -> None:
+def test_debian_cron_in_the_host_zone_is_the_same_guarded_superset_line_that_is_deployed() -> None:
     native = _native("0 22 * * 1-5", "Europe/Berlin", "cron", host_timezone="Europe/Berlin")
-    assert (native.expression, native.settings) == ("0 22 * * 1-5", {})
+    assert (native.expression, native.settings["guard_expression"]) == ("0 * * * *", "0 22 * * 1-5")
 
 
-def test_systemd_last_day_uses_the_tilde() -> None:
-    assert _native("0 23 L * *", "UTC", "systemd").expression == "*-*~01 23:00:00 UTC"
+def test_systemd_last_day_is_a_utc_superset_timer_under_the_guard() -> None:
+    native = _native("0 23 L * *", "UTC", "systemd")
+    assert (native.expression, native.settings["guard_expression"]) == ("*-*-* *:00:00 UTC", "0 23 L * *")
 
 
 def test_a_rate_that_divides_an_hour_becomes_utc_cron_off_aws() -> None:

@@ -16,9 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infra.onprem import hostops
+from infra.onprem.layout import UnsafeValue
 from infra.onprem.manifest import BundleChanged, build_plan
 from infra.onprem.props import Props
 from infra.onprem.ssh import DriftRefused, FencedError, OnpremError, SshSession
+from infra.schedule.hostform import HostFormError
+from infra.schedule.tzmap import zone_map
 
 HERE = Path(__file__).resolve().parent
 StepHook = Callable[[str, SshSession], None]
@@ -68,18 +71,21 @@ def base_request(props: Props, backend_detail: dict[str, Any] | None = None) -> 
 def probe(session: SshSession, props: Props) -> dict[str, Any]:
     """Check the host can run what we install, and that its zone is the one stack config names."""
     label, h = session.conn.label, props.host
-    info = remote(session, "probe", "probe", dict(base_request(props), secrets=secret_refs(props)))
+    instants = zone_probe_instants(str(h["timezone"]))
+    info = remote(session, "probe", "probe", dict(base_request(props), secrets=secret_refs(props),
+                                                  offset_at=instants))
     if tuple(info.get("python_version", (0,))) < MIN_PYTHON:
         raise OnpremError(label, "probe", f"python3 on the host is {info.get('python_version')}; the runner "
                           f"needs {'.'.join(map(str, MIN_PYTHON))} or newer")
     if h["scheduler"] == "cron" and not info.get("crontab"):
         raise OnpremError(label, "probe", "crontab is not installed on the host; install cron or set "
                           "scheduler: systemd")
-    expected = dt.datetime.now(ZoneInfo(str(h["timezone"]))).utcoffset()
-    if expected is None or int(expected.total_seconds()) != int(info["utc_offset_s"]):
-        raise OnpremError(label, "probe", f"the host's zone is {info['tz_name']} (UTC offset {info['utc_offset_s']} "
-                          f"s) but stack config says timezone {h['timezone']!r}; the crontab line would fire at "
-                          "the wrong minutes: fix timezone in the stack config")
+    wrong = zone_mismatch(str(h["timezone"]), info.get("offsets") or [[int(dt.datetime.now(dt.UTC).timestamp()),
+                                                                      info["utc_offset_s"]]])
+    if wrong:
+        raise OnpremError(label, "probe", f"the host's zone is {info['tz_name']} but stack config says timezone "
+                          f"{h['timezone']!r}: {wrong}; the crontab line would fire at the wrong minutes: fix "
+                          "timezone in the stack config (or the host's zone)")
     if info.get("readonly"):
         raise OnpremError(label, "probe", f"{info['writable_parent']} is on a read-only file system; nothing was "
                           "written and the previous version stays active: remount it read-write or move base_dir")
@@ -92,6 +98,28 @@ def probe(session: SshSession, props: Props) -> dict[str, Any]:
                           f"{props.layout.secrets_dir}; provision each as a file readable by {session.conn.user!r} "
                           "(mode 0600) out of band: Lockstep never carries secret values")
     return info
+
+
+def zone_probe_instants(tz: str, now: dt.datetime | None = None) -> list[int]:
+    """Return instants at which the host's offsets must equal the zone's: now, monthly for a year, and either side
+    of each of the zone's transitions in the next two years (a UTC host passes a London check all winter)."""
+    at = int((now or dt.datetime.now(dt.UTC)).timestamp())
+    instants = {at + k * 30 * 86400 for k in range(13)}
+    for trans in zone_map(tz).transitions(at, at + 2 * 366 * 86400):
+        instants.update((trans.at - 3600, trans.at + 3600))
+    return sorted(instants)
+
+
+def zone_mismatch(tz: str, offsets: list[list[int]]) -> str | None:
+    """Return where the host's offsets ([instant, seconds] pairs) differ from the zone's, or None if they agree."""
+    zone = ZoneInfo(tz)
+    for instant, seconds in offsets:
+        expected = dt.datetime.fromtimestamp(instant, dt.UTC).astimezone(zone).utcoffset()
+        want = int(expected.total_seconds()) if expected is not None else 0
+        if want != int(seconds):
+            when = dt.datetime.fromtimestamp(instant, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return f"at {when} the host's UTC offset is {int(seconds)} s, {tz}'s is {want} s"
+    return None
 
 
 def secret_refs(props: Props) -> list[str]:
@@ -113,7 +141,7 @@ def deploy(session: SshSession, props: Props, previous: str | None = None,
     _after(hook, "probe", session)
     try:
         plan = build_plan(props, str(info["python"]))
-    except BundleChanged as exc:
+    except (BundleChanged, UnsafeValue, HostFormError) as exc:
         raise OnpremError(session.conn.label, "plan", str(exc)) from exc
     remote(session, "stage", "stage", dict(base_request(props), version=plan.version, files=plan.files))
     _after(hook, "stage", session)

@@ -43,7 +43,7 @@ def run(op: str, req: dict[str, Any]) -> dict[str, Any]:
     """Run one op and return its JSON-ready result."""
     lay = req["layout"]
     if op == "probe":
-        return dict(probe(lay), missing_secrets=[r for r in req.get("secrets", [])
+        return dict(probe(lay, req.get("offset_at", [])), missing_secrets=[r for r in req.get("secrets", [])
                                                  if not os.path.isfile(os.path.join(lay["secrets_dir"], r))])
     if op == "read":
         return read(req, lay)
@@ -56,8 +56,8 @@ def run(op: str, req: dict[str, Any]) -> dict[str, Any]:
         return ops[op](req, lay)
 
 
-def probe(lay: dict[str, str]) -> dict[str, Any]:
-    """Report what the deployer must know about the host before writing anything."""
+def probe(lay: dict[str, str], offset_at: list[int]) -> dict[str, Any]:
+    """Report what the deployer must know about the host before writing anything (and its offsets at instants)."""
     base = lay["base_dir"]
     parent = base
     while not os.path.exists(parent):
@@ -65,19 +65,33 @@ def probe(lay: dict[str, str]) -> dict[str, Any]:
     return {"python": sys.executable, "python_version": list(sys.version_info[:3]),
             "crontab": shutil.which("crontab"), "systemctl": shutil.which("systemctl"), "uid": os.getuid(),
             "utc_offset_s": time.localtime().tm_gmtoff,
+            "offsets": [[int(t), time.localtime(int(t)).tm_gmtoff] for t in offset_at],
             "tz_name": _host_zone(), "base_exists": os.path.isdir(base), "writable_parent": parent,
             "writable": os.access(parent, os.W_OK | os.X_OK),
             "readonly": bool(os.statvfs(parent).f_flag & os.ST_RDONLY)}
 
 
 def fence(op: str, req: dict[str, Any], lay: dict[str, str]) -> None:
-    """Refuse a write whose epoch is older than the one the host manifest records."""
-    manifest = _load(lay["manifest"])
-    held = int(manifest.get("epoch", -1)) if manifest else -1
-    if int(req["epoch"]) < held:
-        raise OpError(FENCED, op, f"deployer epoch {req['epoch']} is older than the host manifest's epoch {held}; "
-                      "a newer deployer has written this workflow, so this write is refused",
-                      host_epoch=held, caller_epoch=int(req["epoch"]))
+    """Refuse a write whose epoch is older than the highest one this host ever accepted; record a newer one.
+
+    The highest epoch is kept in epoch.json, written under the deploy lock before any other mutation, so a deployer
+    that crashed after switching `current` (pending file written, manifest not yet) still fences older ones. The
+    manifest's and the pending intent's epochs count too (hosts deployed before epoch.json existed).
+    """
+    caller = int(req["epoch"])
+    held = held_epoch(lay)
+    if caller < held:
+        raise OpError(FENCED, op, f"deployer epoch {caller} is older than the host's epoch {held} (the highest "
+                      "accepted, from epoch.json, the manifest or a pending activation); a newer deployer has "
+                      "written this workflow, so this write is refused", host_epoch=held, caller_epoch=caller)
+    if caller > held:
+        _write_json(op, lay["epoch"], {"epoch": caller})
+
+
+def held_epoch(lay: dict[str, str]) -> int:
+    """Return the highest epoch recorded on the host: epoch.json, manifest.json, manifest.pending.json."""
+    docs = [_load(lay[k]) for k in ("epoch", "manifest", "pending") if k in lay]
+    return max([int(d.get("epoch", -1)) for d in docs if d] or [-1])
 
 
 def stage(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
@@ -166,24 +180,36 @@ def live_schedule(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
 
 def detect_drift(req: dict[str, Any], lay: dict[str, str], live: dict[str, Any]) -> dict[str, Any] | None:
     """Compare the live schedule with what the manifest (or a half-done write's intent) says was installed."""
-    recorded = [m for m in (_load(lay["manifest"]), _load(lay["pending"])) if m and m.get("state") == "active"]
-    if not recorded:
+    found = schedule_drift(live, _load(lay["manifest"]), _load(lay["pending"]))
+    if found is None:
         return None
-    expected = [_installed_form(m["schedule"]) for m in recorded]
-    actual = live["units"] if live["backend"] == "systemd" else live["blocks"]
-    if actual in expected and not live.get("strays"):
-        return None
-    drift = {"why": "the installed schedule differs from the manifest" if actual not in expected else
-             "a line outside Lockstep's block runs this workflow's runner",
-             "expected": expected[0], "live": actual, "strays": live.get("strays", []),
-             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seen_by_epoch": int(req["epoch"])}
+    drift = dict(found, at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), seen_by_epoch=int(req["epoch"]))
     with open(lay["drift_log"], "a") as fh:
         fh.write(json.dumps(drift, sort_keys=True) + "\n")
     return drift
 
 
-def _installed_form(schedule: dict[str, Any]) -> Any:
-    return schedule["units"] if schedule["backend"] == "systemd" else [schedule["block"]]
+def schedule_drift(live: dict[str, Any], manifest: dict[str, Any] | None,
+                   pending: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Compare the live schedule with what the manifest or a half-done write's intent installed; None if it matches.
+
+    The one drift rule: `activate` (here, on the host) and the provider's `read` (provider.live_view) both use it.
+    """
+    recorded = [m for m in (manifest, pending) if m and m.get("state") == "active"]
+    if not recorded:
+        return None
+    expected = [installed_form(m["schedule"]) for m in recorded]
+    actual = live.get("units") if live.get("backend") == "systemd" else live.get("blocks", [])
+    if actual in expected and not live.get("strays"):
+        return None
+    return {"why": "the installed schedule differs from the manifest" if actual not in expected else
+            "a line outside Lockstep's block runs this workflow's runner",
+            "expected": expected[0], "live": actual, "strays": live.get("strays", [])}
+
+
+def installed_form(schedule: dict[str, Any]) -> Any:
+    """Return what a manifest's schedule looks like when installed: the unit texts, or a one-block list."""
+    return schedule.get("units") if schedule.get("backend") == "systemd" else [schedule.get("block")]
 
 
 def install_schedule(req: dict[str, Any], lay: dict[str, str]) -> None:

@@ -6,6 +6,7 @@
         current -> versions/<version>    switched atomically (symlink to a temp name, then rename over `current`)
         manifest.json                    what is deployed: canonical fields, digests, epoch (the fence)
         manifest.pending.json            intent written before a switch, so a retry knows its own half-done write
+        epoch.json                       the highest deployer epoch ever accepted (the fence), written first
         .deploy.lock                     flock(2) lock every mutation holds (so does `flock` for an operator)
         .run.lock                        the runner's no-overlap lock
         runs.jsonl  notify.jsonl  drift.jsonl  cron.log
@@ -20,6 +21,22 @@ from dataclasses import dataclass
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 VERSION_RE = re.compile(r"^[0-9a-f]{32}$")
+# Every path that reaches a crontab line or a unit file: no whitespace or newline (a new crontab line or unit
+# directive), no '%' (cron and systemd expand it), no quotes, '$' or ';' (a shell or an ExecStart would read them).
+SAFE_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+$")
+
+
+class UnsafeValue(ValueError):
+    """A value that would reach a crontab line or a systemd unit and could change what it runs."""
+
+
+def safe_path(what: str, value: str) -> str:
+    """Return value if it is an absolute path of [A-Za-z0-9._/-] without a '..' segment; raise UnsafeValue."""
+    if not SAFE_PATH_RE.match(value) or ".." in value.split("/"):
+        raise UnsafeValue(f"{what} {value!r} must be an absolute path of letters, digits and . _ / - only, without "
+                          "'..' (it is written into the crontab line or systemd unit, where a newline, space or '%' "
+                          "would change what runs); choose such a path")
+    return value
 
 
 @dataclass(frozen=True)
@@ -31,9 +48,8 @@ class Layout:
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.workflow):
-            raise ValueError(f"workflow name {self.workflow!r} is not DNS-safe; it names a directory on the host")
-        if not posixpath.isabs(self.base_dir) or ".." in self.base_dir.split("/"):
-            raise ValueError(f"base_dir {self.base_dir!r} must be an absolute path without '..'")
+            raise UnsafeValue(f"workflow name {self.workflow!r} is not DNS-safe; it names a directory on the host")
+        safe_path("base_dir", self.base_dir)
 
     @property
     def root(self) -> str:
@@ -71,6 +87,7 @@ class Layout:
             "base_dir": self.base_dir, "workflow": self.workflow, "root": self.root,
             "versions": self.path("versions"), "current": self.current, "runner": self.runner,
             "manifest": self.path("manifest.json"), "pending": self.path("manifest.pending.json"),
+            "epoch": self.path("epoch.json"),
             "deploy_lock": self.path(".deploy.lock"), "run_lock": self.path(".run.lock"),
             "runs_log": self.path("runs.jsonl"), "notify_spool": self.path("notify.jsonl"),
             "drift_log": self.path("drift.jsonl"), "cron_log": self.path("cron.log"),

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from infra.digest import code_digest, code_files
-from infra.onprem import crontab, systemd, tzguard
+from infra.onprem import crontab, systemd
+from infra.onprem.layout import safe_path
 from infra.onprem.props import Props
+from infra.schedule.hostform import HostForm, host_form
 
 MANIFEST_SCHEMA = 1
 HERE = Path(__file__).resolve().parent
@@ -48,11 +50,19 @@ def notify_targets(canonical: dict[str, Any]) -> list[dict[str, str]]:
     return targets
 
 
+def host_schedule(props: Props) -> HostForm:
+    """Return the schedule form this host gets (the same `host_form` that translate and schedule check use)."""
+    c, h = props.raw["canonical"]["schedule"], props.host
+    return host_form(c["kind"], c["expression"], c["timezone"], c.get("start"), c.get("end"), str(h["scheduler"]),
+                     str(h["timezone"]))
+
+
 def runner_config(props: Props) -> dict[str, Any]:
-    """Return config.json for the runner: the canonical run semantics plus this host's paths."""
+    """Return config.json for the runner: the canonical run semantics (the guard) plus this host's paths."""
     c = props.raw["canonical"]
     fn = c["function"]
-    return {"workflow": props.name, "digest": props.raw["digest"], "schedule": c["schedule"], "entry": fn["entry"],
+    return {"workflow": props.name, "digest": props.raw["digest"], "schedule": host_schedule(props).guard,
+            "entry": fn["entry"],
             "runtime": fn["runtime"], "env": fn["env"], "secrets": fn["secrets"], "retry": c["retry"],
             "timeout_s": c["timeout_s"], "allow_overlap": c["allow_overlap"], "notify": notify_targets(c),
             "memory_mb": props.raw.get("memory_mb"), "paths": props.layout.as_dict(), "log_skips": True}
@@ -83,15 +93,16 @@ def content_version(files: dict[str, bytes]) -> str:
 
 def schedule_entry(props: Props, version: str, python: str) -> dict[str, Any]:
     """Render the schedule for the host's scheduler: a marked crontab block or a systemd unit pair."""
-    c, h, lay = props.raw["canonical"]["schedule"], props.host, props.layout
-    minute = tzguard.cron_minute_field(c["kind"], c["expression"], c["timezone"], str(h["timezone"]))
-    if h["scheduler"] == "systemd":
+    h, lay, form = props.host, props.layout, host_schedule(props)
+    safe_path("python", python)  # the host's interpreter path is written into the crontab line or unit
+    lay.version_dir(version)
+    if form.scheduler == "systemd":
         plan = systemd.unit_plan(props.name, root_user=h["user"] == "root")
-        return {"backend": "systemd", "minute_field": minute, "unit_dir": plan.unit_dir, "user_mode": plan.user_mode,
-                "timer": plan.timer, "unit_names": plan.names,
-                "units": systemd.render_units(lay, version, minute, python, plan)}
-    block = crontab.render_block(props.name, version, minute, python, lay.runner, lay.path("cron.log"))
-    return {"backend": "cron", "minute_field": minute, "block": block}
+        return {"backend": "systemd", "minute_field": form.minute_field, "on_calendar": form.expression,
+                "unit_dir": plan.unit_dir, "user_mode": plan.user_mode, "timer": plan.timer, "unit_names": plan.names,
+                "units": systemd.render_units(lay, version, form.expression, python, plan)}
+    block = crontab.render_block(props.name, version, form.minute_field, python, lay.runner, lay.path("cron.log"))
+    return {"backend": "cron", "minute_field": form.minute_field, "block": block}
 
 
 def build_plan(props: Props, python: str) -> Plan:

@@ -13,8 +13,8 @@ from typing import Any
 
 from infra.digest import canonical_fields
 from infra.model import OnpremHost, Workflow
-from infra.onprem.layout import Layout
-from infra.onprem.ssh import HostConn
+from infra.onprem.layout import Layout, UnsafeValue
+from infra.onprem.ssh import HostConn, OnpremError
 
 SCHEMA = "1"
 # A change of any of these puts the workflow somewhere else: replace (create there, then delete here).
@@ -72,8 +72,11 @@ class Props:
 
     @property
     def layout(self) -> Layout:
-        """Return the host paths of this workflow."""
-        return Layout(str(self.host.get("base_dir") or "/var/lib/lockstep"), self.name)
+        """Return the host paths of this workflow; an unsafe base_dir or name is an error naming host and step."""
+        try:
+            return Layout(str(self.host.get("base_dir") or "/var/lib/lockstep"), self.name)
+        except UnsafeValue as exc:
+            raise OnpremError(self.conn.label, "plan", str(exc)) from exc
 
     @property
     def conn(self) -> HostConn:
@@ -106,6 +109,10 @@ def check(raw: dict[str, Any]) -> list[tuple[str, str]]:
             failures.append((".".join(path), "is required"))
     if "key" in raw.get("private_key", {}) or "material" in raw.get("private_key", {}):
         failures.append(("private_key", "must name a path or an environment variable, never hold the key"))
+    try:
+        Layout(str(get(raw, ("host", "base_dir")) or "/var/lib/lockstep"), str(get(raw, ("canonical", "name"))))
+    except UnsafeValue as exc:
+        failures.append(("host.base_dir", str(exc)))
     if get(raw, ("host", "scheduler")) not in ("cron", "systemd"):
         failures.append(("host.scheduler", "must be 'cron' or 'systemd'"))
     return failures

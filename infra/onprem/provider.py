@@ -19,6 +19,7 @@ from pulumi.dynamic import (
 )
 
 from infra.onprem import deploy as steps
+from infra.onprem import hostops
 from infra.onprem.deploy import StepHook
 from infra.onprem.props import REPLACE_KEYS, UPDATE_KEYS, Props, check, get
 from infra.onprem.ssh import SshSession
@@ -36,23 +37,15 @@ def live_view(props: Props, state: dict[str, Any]) -> dict[str, Any] | None:
     if not state.get("exists") or manifest.get("state") != "active":
         return None
     sched = state.get("schedule", {})
-    expected = manifest["schedule"]
-    if sched.get("backend") == "systemd":
-        live_entry: Any = sched.get("units")
-        drifted = live_entry != expected.get("units")
-    else:
-        live_entry = sched.get("blocks", [])
-        drifted = live_entry != [expected.get("block")] or bool(sched.get("strays"))
     pending = state.get("pending") or {}
-    if drifted and pending.get("state") == "active":  # a half-done deploy installed its own entry: not drift
-        drifted = live_entry != (pending["schedule"].get("units") if sched.get("backend") == "systemd"
-                                 else [pending["schedule"].get("block")]) or bool(sched.get("strays"))
+    drift = hostops.schedule_drift(sched, manifest, pending)
+    live_entry = sched.get("units") if sched.get("backend") == "systemd" else sched.get("blocks", [])
     return {"manifest_epoch": manifest.get("epoch"), "digest": manifest.get("digest"),
             "version": manifest.get("version"), "commit": manifest.get("commit"),
             "current": state.get("current"), "versions": state.get("versions", []),
             "schedule_lines": sched.get("lines", []), "schedule_live": live_entry,
-            "schedule_expected": expected.get("units") if sched.get("backend") == "systemd" else [expected["block"]],
-            "strays": sched.get("strays", []), "drift": drifted,
+            "schedule_expected": hostops.installed_form(manifest["schedule"]),
+            "strays": sched.get("strays", []), "drift": drift is not None,
             "current_ok": state.get("current") == f"versions/{manifest.get('version')}",
             "pending": bool(pending) and pending.get("version") != manifest.get("version")}
 

@@ -79,30 +79,38 @@ def main(argv: list[str] | None = None) -> int:
 def guard(schedule: dict[str, Any], minute: dt.datetime) -> str | None:
     """Return why this UTC minute is not a canonical fire, or None when the run should go ahead."""
     start, end = schedule.get("start"), schedule.get("end")
-    if start and minute < dt.datetime.fromisoformat(start).replace(second=0, microsecond=0):
+    # The run's instant is the minute cron started it in; canonical admits instant >= start, so a start inside a
+    # minute (02:00:30) admits 02:01, not 02:00.
+    if start and minute < dt.datetime.fromisoformat(start):
         return f"before schedule start {start}"
     if end and minute >= dt.datetime.fromisoformat(end):
         return f"at or after schedule end {end}"
     if schedule["kind"] == "rate":
         return None if rate_fires(schedule, minute) else "not a fire minute of the rate"
-    sys.path.insert(0, str(HERE))
-    import canonical  # type: ignore[import-not-found]  # shipped beside this file on the host
-
-    if canonical.fires_at_minute(schedule["expression"], schedule["timezone"], minute):
+    if _canonical().fires_at_minute(schedule["expression"], schedule["timezone"], minute):
         return None
     return f"{minute.isoformat()} is not a fire of {schedule['expression']!r} in {schedule['timezone']}"
 
 
 def rate_fires(schedule: dict[str, Any], minute: dt.datetime) -> bool:
     """Tell whether a fire of the rate (every N seconds from its anchor) falls inside this UTC minute."""
-    unit = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
-    count, name = schedule["expression"].split()
-    period = int(count) * unit[name.lower()]
+    period = int(_canonical().parse_rate(schedule["expression"]))
     anchor = dt.datetime.fromisoformat(schedule["start"]) if schedule.get("start") else dt.datetime(1970, 1, 1,
                                                                                                     tzinfo=UTC)
     since = (minute - anchor).total_seconds()
     # The first fire at or after the minute's start must land before the minute ends.
     return (-since) % period < 60
+
+
+def _canonical() -> Any:
+    """Import canonical.py, shipped beside this file on the host (the one definition of fires and rate units)."""
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    try:
+        import canonical  # type: ignore[import-not-found]
+    except ImportError:  # imported from the package (tests, the deployer), not from a version directory
+        from infra.schedule import canonical
+    return canonical
 
 
 def run_attempts(config: dict[str, Any], minute: dt.datetime, log: RunLog) -> tuple[str, dict[str, Any]]:
@@ -140,8 +148,12 @@ def run_once(config: dict[str, Any], minute: dt.datetime) -> tuple[str, dict[str
     event = json.dumps({"workflow": config["workflow"], "scheduled_time": minute.isoformat(),
                         "version": config["version"]})
     started = time.monotonic()
+    try:
+        env = _env(config, paths)
+    except RuntimeError as exc:  # a secret went missing after deploy: a failed attempt that notifies, not a crash
+        return "failed", {"why": str(exc), "seconds": 0.0}
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            cwd=str(HERE.parent / "app"), env=_env(config, paths), start_new_session=True,
+                            cwd=str(HERE.parent / "app"), env=env, start_new_session=True,
                             preexec_fn=_limit_memory(config.get("memory_mb")))
     try:
         out, _ = proc.communicate(event.encode(), timeout=float(config["timeout_s"]))

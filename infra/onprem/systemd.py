@@ -1,8 +1,9 @@
 """systemd timer + service pair for hosts that schedule with systemd instead of cron.
 
 Rendered and unit-tested here; systemd cannot run on the build machines (PID 1 is not systemd), so no timer has
-been started by these tests. The timer fires at the same host-zone minute superset as the crontab line and the
-runner applies the same time-zone guard, so both schedulers fire at the canonical instants. A oneshot service is
+been started by these tests. The timer fires at a UTC minute superset (`OnCalendar=*-*-* *:MM:00 UTC`, from
+infra.schedule.hostform) and the runner applies the same guard as on cron hosts. A host-zone timer would lose the
+repeated hour of an hourly timer when clocks fall back (systemd bug #8647); UTC has no transitions. A oneshot service is
 never started twice by systemd, and the runner's flock covers a manual `systemctl start` during a run.
 """
 
@@ -12,9 +13,10 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from infra.onprem.layout import Layout
+from infra.onprem.layout import Layout, safe_path
 
-MINUTE_FIELD_RE = re.compile(r"^(\*|\d{1,2}(,\d{1,2})*)$")
+# The superset timer (infra.schedule.hostform.on_calendar): minutes, every hour, in UTC.
+ON_CALENDAR_RE = re.compile(r"^\*-\*-\* \*:(\*|\d{2}(,\d{2})*):00 UTC$")
 
 
 @dataclass(frozen=True)
@@ -38,17 +40,12 @@ def unit_plan(workflow: str, root_user: bool) -> UnitPlan:
     return UnitPlan(unit_dir, not root_user, f"lockstep-{workflow}.service", f"lockstep-{workflow}.timer")
 
 
-def on_calendar(minute_field: str) -> str:
-    """Translate the crontab minute field (`*` or a list) into a systemd OnCalendar expression."""
-    if not MINUTE_FIELD_RE.match(minute_field):
-        raise ValueError(f"minute field {minute_field!r} is not '*' or a list of minutes")
-    if minute_field == "*":
-        return "*-*-* *:*:00"
-    return "*-*-* *:" + ",".join(f"{int(m):02d}" for m in minute_field.split(",")) + ":00"
-
-
-def render_units(layout: Layout, version: str, minute_field: str, python: str, plan: UnitPlan) -> dict[str, str]:
-    """Render the service and timer unit files of one workflow version."""
+def render_units(layout: Layout, version: str, calendar: str, python: str, plan: UnitPlan) -> dict[str, str]:
+    """Render the service and timer unit files of one workflow version (calendar: the UTC superset timer)."""
+    if not ON_CALENDAR_RE.match(calendar):
+        raise ValueError(f"OnCalendar {calendar!r} is not the UTC superset form '*-*-* *:MM,MM:00 UTC'")
+    layout.version_dir(version)  # a 32-hex digest, nothing else reaches the unit
+    safe_path("python", python)
     stamp = f"# lockstep-workflow={layout.workflow} lockstep-version={version} lockstep-target=onprem\n"
     service = (
         f"{stamp}[Unit]\nDescription=Lockstep workflow {layout.workflow}\n\n"
@@ -58,7 +55,7 @@ def render_units(layout: Layout, version: str, minute_field: str, python: str, p
     )
     timer = (
         f"{stamp}[Unit]\nDescription=Schedule of Lockstep workflow {layout.workflow}\n\n"
-        f"[Timer]\nOnCalendar={on_calendar(minute_field)}\nAccuracySec=1s\nPersistent=false\n"
+        f"[Timer]\nOnCalendar={calendar}\nAccuracySec=1s\nPersistent=false\n"
         f"Unit={plan.service}\n\n[Install]\nWantedBy=timers.target\n"
     )
     return {plan.service: service, plan.timer: timer}

@@ -9,6 +9,7 @@ repeated hour: those windows are simulated with each platform's own evaluator an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Iterator, Sequence
@@ -24,7 +25,9 @@ from infra.schedule.policies import canonical_mapper, iter_mapped, iter_rate
 from infra.schedule.translate import Native, Refusal, translate
 from infra.schedule.tzmap import Transition, from_epoch, same_offsets, zone_map
 
-KINDS = ("dst-gap", "dst-overlap", "day-rule", "unsupported-zone", "refused")
+# start-end: the target fires before the schedule's start or from its end on; translation-bug: Lockstep wrote a form
+# the platform rejects (a bug to report, never a divergence to accept).
+KINDS = ("dst-gap", "dst-overlap", "day-rule", "unsupported-zone", "start-end", "refused", "translation-bug")
 
 
 @dataclass(frozen=True)
@@ -74,34 +77,41 @@ class Verdict:
 
 def check(schedule: Schedule, targets: Sequence[TargetContext], horizon_days: int = 400,
           start: dt.datetime | None = None) -> tuple[Verdict, ...]:
-    """Compare the canonical fire instants with each target's over [start, start + horizon)."""
-    lo = int((start or dt.datetime.now(dt.UTC)).timestamp()) // 60 * 60
-    if schedule.start is not None:
-        lo = max(lo, int(schedule.start.timestamp()))
-    hi = lo + horizon_days * 86400
-    if schedule.end is not None:
-        hi = min(hi, int(schedule.end.timestamp()))
+    """Compare the canonical fire instants with each target's over [start, start + horizon).
+
+    The whole horizon is compared, also before the schedule's start and from its end on, where the canonical
+    schedule fires nothing: a target that cannot stop (or start) on time diverges there.
+    """
+    outer_lo = int((start or dt.datetime.now(dt.UTC)).timestamp()) // 60 * 60
+    outer = (outer_lo, outer_lo + horizon_days * 86400)
+    lo = max(outer[0], int(schedule.start.timestamp())) if schedule.start is not None else outer[0]
+    hi = min(outer[1], int(schedule.end.timestamp())) if schedule.end is not None else outer[1]
     try:
         model = canonical_model(schedule)
     except CronSyntaxError as exc:
         return tuple(_refused(t, Refusal(t.platform, str(exc), "fix the schedule"), lo) for t in targets)
-    return tuple(_check_target(model, ctx, lo, hi) for ctx in targets)
+    return tuple(_check_target(model, ctx, lo, hi, outer) for ctx in targets)
 
 
-def _check_target(model: CanonicalModel, ctx: TargetContext, lo: int, hi: int) -> Verdict:
+def _check_target(model: CanonicalModel, ctx: TargetContext, lo: int, hi: int, outer: tuple[int, int]) -> Verdict:
     native = translate(model.schedule, ctx.platform, azure_plan=ctx.azure_plan, azure_os=ctx.azure_os,
                        host_timezone=ctx.host_timezone)
     if isinstance(native, Refusal):
         return _refused(ctx, native, lo)
-    tz = ctx.host_timezone if ctx.platform in ("cron", "systemd") else (native.timezone or "UTC")
     try:
-        ev = evaluator(BY_TARGET_PLATFORM[ctx.platform], native.expression, tz, model.schedule.start)
+        ev = _evaluator(ctx, native)
     except NativeSyntaxError as exc:  # a translation the platform would reject is a bug worth reporting loudly
-        return _refused(ctx, Refusal(ctx.platform, f"translated form rejected: {exc}", "report this bug"), lo)
+        div = Divergence("translation-bug", (), (), f"Lockstep translated the schedule to {native.expression!r}, "
+                         f"which {ctx.platform} rejects ({exc}): this is a bug in Lockstep; report it", False, lo)
+        return Verdict(ctx.target, ctx.platform, False, native, (div,))
     guarded = "guard_expression" in native.settings
-    found: list[Divergence] = []
+    found: list[Divergence] = [] if guarded else _compare_bounds(ev, lo, hi, outer)
     assumed = False
-    if model.rate is not None and ev.rate is not None:
+    if lo >= hi:
+        pass  # the schedule is over (or not begun) for the whole horizon: only the bounds matter
+    elif guarded and model.rate is not None:
+        found.extend(_compare_guarded_rate(ev, lo))
+    elif model.rate is not None and ev.rate is not None:
         found.extend(_compare_rates(model.rate, ev.rate, lo, hi))
     else:
         canon = _canonical_calendar(model)
@@ -112,6 +122,46 @@ def _check_target(model: CanonicalModel, ctx: TargetContext, lo: int, hi: int) -
         found.extend(windows)
     found.sort(key=lambda d: d.at)
     return Verdict(ctx.target, ctx.platform, not found, native, tuple(found), assumed)
+
+
+def _evaluator(ctx: TargetContext, native: Native) -> Evaluator:
+    """Return the evaluator of what is deployed; AWS fires only within StartDate <= t < EndDate."""
+    tz = ctx.host_timezone if ctx.platform == "cron" else (native.timezone or "UTC")
+    start, end = (native.settings.get(k) for k in ("StartDate", "EndDate"))
+    ev = evaluator(BY_TARGET_PLATFORM[ctx.platform], native.expression, tz,
+                   dt.datetime.fromisoformat(start) if start else None)
+    if not (start or end):
+        return ev
+    first = int(dt.datetime.fromisoformat(start).timestamp()) if start else None
+    stop = int(dt.datetime.fromisoformat(end).timestamp()) if end else None
+
+    def bounded(after: int) -> Iterator[int]:
+        for t in ev.iterate(after if first is None else max(after, first - 1)):
+            if stop is not None and t >= stop:
+                return
+            yield t
+
+    return dataclasses.replace(ev, iterate=bounded)
+
+
+def _compare_bounds(ev: Evaluator, lo: int, hi: int, outer: tuple[int, int]) -> list[Divergence]:
+    """Find target fires before the schedule's start or from its end on (the canonical schedule has none)."""
+    found = []
+    for what, a, b in (("before the schedule's start", outer[0], lo), ("from the schedule's end on", hi, outer[1])):
+        first = next(ev.iterate(a - 1), None)
+        if first is not None and first < b:
+            found.append(Divergence("start-end", (), _iso([first]), f"{ev.platform} fires {what}: first at "
+                                    f"{_iso([first])[0]}", False, first))
+    return found
+
+
+def _compare_guarded_rate(ev: Evaluator, lo: int) -> list[Divergence]:
+    """A guarded rate is exact when the host starts the runner every minute (the guard keeps the rate's fires)."""
+    pcal = ev.calendar
+    if pcal is not None and len(set(pcal.times)) == 1440 and normalized(pcal.day) == normalized(DayRule()):
+        return []
+    return [Divergence("day-rule", (), (), f"the host line {ev.platform} does not start the runner every minute, "
+                       "so the guard cannot keep every fire of the rate", False, lo)]
 
 
 def _refused(ctx: TargetContext, refusal: Refusal, lo: int) -> Verdict:

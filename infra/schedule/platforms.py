@@ -10,14 +10,13 @@ from infra.schedule import aws, azure, debian_cron, gcp, systemd
 from infra.schedule.calendar import CalendarSpec
 from infra.schedule.cronfields import NativeSyntaxError
 from infra.schedule.policies import take
-from infra.schedule.tzmap import UnknownZone, from_epoch, to_epoch, zone_map
+from infra.schedule.tzmap import UTC_NAMES, UnknownZone, from_epoch, to_epoch, zone_map
 from infra.schedule.zones import iana_for_windows
 
 PLATFORMS = ("aws-scheduler", "aws-rule", "azure-functions", "gcp-scheduler", "cron", "systemd")
 # translate()'s platform names -> the evaluator that fires their output
 BY_TARGET_PLATFORM = {"aws": "aws-scheduler", "azure": "azure-functions", "gcp": "gcp-scheduler",
                       "cron": "cron", "systemd": "systemd"}
-UTC_ALIASES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu")
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ def _rate(anchor: int, seconds: int | None) -> tuple[int, int] | None:
 
 
 def _zone(platform: str, tz: str) -> str:
-    if platform == "aws-rule" and tz not in UTC_ALIASES:
+    if platform == "aws-rule" and tz not in UTC_NAMES:
         raise NativeSyntaxError(f"aws-rule: classic EventBridge rules run in UTC only, not {tz!r}; use "
                                 "aws-scheduler with ScheduleExpressionTimezone, or convert the times to UTC")
     if platform == "azure-functions" and iana_for_windows(tz):

@@ -6,7 +6,6 @@ from infra.schedule.canonical import CronSpec
 from infra.schedule.cronfields import render_values
 
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
-SYSTEMD_DAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
 def step_of(values: frozenset[int], low: int, high: int) -> tuple[int, int] | None:
@@ -37,37 +36,19 @@ def aws_field(values: frozenset[int], low: int, high: int) -> str:
     return render_values(values, low, high)
 
 
-def systemd_field(values: frozenset[int], low: int, high: int, width: int = 2) -> str:
-    """Render for OnCalendar: '*', 'a/n', 'a..b' runs and comma lists, zero-padded."""
-    if values == frozenset(range(low, high + 1)):
-        return "*"
-    stepped = step_of(values, low, high)
-    if stepped:
-        return f"{stepped[0]:0{width}d}/{stepped[1]}"
-    return render_values(values, low, high).replace("-", "..") if values else "*"
-
-
-def pad_systemd(text: str) -> str:
-    """Zero-pad plain numbers in a systemd list ('1..7' -> '01..07')."""
-    out = []
-    for item in text.split(","):
-        out.append("..".join(p.zfill(2) if p.isdigit() else p for p in item.split("..")))
-    return ",".join(out)
+def weekdays_restricted(spec: CronSpec) -> bool:
+    """Tell whether day-of-week really restricts: a full set ('0-6', 'SUN-SAT', '*/1') is no restriction."""
+    return spec.dow_restricted and spec.dows != frozenset(range(7))
 
 
 def dow_names(days: frozenset[int], names: tuple[str, ...], sep: str) -> str:
-    """Render weekdays (0 = Sunday) as name runs, e.g. MON-FRI or Mon..Fri."""
+    """Render weekdays (0 = Sunday) as name runs, e.g. MON-FRI; refuse a full set, which is unrestricted."""
     text = render_values(days, 0, 6)
     if text == "*":
-        return "*"
+        raise ValueError("every weekday is no weekday restriction; test weekdays_restricted() first")
     return ",".join(sep.join(names[int(p)] for p in item.split("-")) for item in text.split(","))
 
 
 def nth_days(n: int) -> tuple[int, int]:
     """Return the day-of-month range holding the n-th weekday of a month."""
     return 7 * (n - 1) + 1, min(7 * n, 31)
-
-
-def has_day_extras(spec: CronSpec) -> bool:
-    """Tell whether the day rule uses L or DOW#n (not expressible in 5-field unix cron)."""
-    return spec.last_dom or spec.nth_dow is not None

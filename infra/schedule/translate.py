@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from infra.model import Schedule
 from infra.schedule import render as r
 from infra.schedule.canonical import CronSpec, CronSyntaxError, parse_cron, parse_rate
-from infra.schedule.tzmap import UnknownZone, same_offsets, zone_map
+from infra.schedule.hostform import HostFormError, host_form
+from infra.schedule.tzmap import UTC_NAMES, UnknownZone, zone_map
 from infra.schedule.zones import windows_id
 
 PLATFORMS = ("aws", "azure", "gcp", "cron", "systemd")
-UTC_NAMES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu")
+HOST_PLATFORMS = ("cron", "systemd")
 AZURE_LOCAL_ZONE_PLANS = ("premium", "dedicated")
+# Platforms whose schedule has no start or end date: a bounded schedule would keep firing after its end there.
+UNBOUNDED = {"gcp": "Google Cloud Scheduler jobs", "azure": "Azure Functions timer triggers"}
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,17 @@ def translate(schedule: Schedule, platform: str, *, azure_plan: str = "premium",
     try:
         zone_map(schedule.timezone)
         zone_map(host_timezone)
+        if platform in HOST_PLATFORMS:
+            return _host(schedule, platform, host_timezone)
+        if platform in UNBOUNDED and (schedule.start or schedule.end):
+            return _unbounded(schedule, platform)
         if schedule.kind == "rate":
             return _rate(schedule, platform, azure_plan, azure_os, host_timezone)
         spec = parse_cron(schedule.expression)
     except (CronSyntaxError, UnknownZone) as exc:
         return Refusal(platform, str(exc), "fix the schedule in the workflow (see docs/schedules.md)")
-    return _CRON[platform](spec, schedule.timezone, azure_plan, azure_os, host_timezone)
+    native = _CRON[platform](spec, schedule.timezone, azure_plan, azure_os, host_timezone)
+    return _with_bounds(native, schedule) if platform == "aws" else native
 
 
 def is_utc(zone: str) -> bool:
@@ -66,11 +74,11 @@ def _aws(spec: CronSpec, tz: str, _plan: str, _os: str, _host: str) -> Native | 
         dom, dow = "?", f"{r.DAY_NAMES[spec.nth_dow[0]]}#{spec.nth_dow[1]}"
     elif spec.dom_restricted:
         dom, dow = r.aws_field(spec.doms, 1, 31), "?"
-    elif spec.dow_restricted:
+    elif r.weekdays_restricted(spec):
         dom, dow = "?", r.dow_names(spec.dows, r.DAY_NAMES, "-")
     else:
         dom, dow = "*", "?"
-    notes = ("day-of-week uses names: AWS numbers weekdays 1-7 from Sunday",) if spec.dow_restricted else ()
+    notes = ("day-of-week uses names: AWS numbers weekdays 1-7 from Sunday",) if dom == "?" else ()
     return Native("aws", f"cron({minute} {hour} {dom} {month} {dow} *)", tz,
                   {"ScheduleExpressionTimezone": tz}, notes)
 
@@ -134,84 +142,66 @@ def _unix_line(spec: CronSpec) -> str:
             f"{r.unix_field(spec.months, 1, 12)} {dow}")
 
 
-def _cron(spec: CronSpec, tz: str, _plan: str, _os: str, host: str) -> Native | Refusal:
-    guard = {"guard_expression": spec.source, "guard_timezone": tz}
-    if not _same_zone(tz, host):
-        whole_hours = _hour_aligned(tz, host)
-        minute = r.unix_field(spec.minutes, 0, 59) if whole_hours else "*"
-        why = "whose offsets differ by whole hours" if whole_hours else "whose offsets differ by a fraction of an hour"
-        return Native("cron", f"{minute} * * * *", host, guard, (
-            f"Debian cron runs in the host zone {host} (no CRON_TZ) {why} from {tz}; this line fires on a superset "
-            "of minutes and the on-prem runner's time-zone guard (canonical.fires_at_minute) keeps only the "
-            "canonical instants",))
-    if not r.has_day_extras(spec):
-        return Native("cron", _unix_line(spec), host)
-    if spec.last_dom:
-        dom = "28-31"
-    else:
-        assert spec.nth_dow is not None
-        dom = "{}-{}".format(*r.nth_days(spec.nth_dow[1]))
-    line = f"{r.unix_field(spec.minutes, 0, 59)} {r.unix_field(spec.hours, 0, 23)} {dom} " \
-           f"{r.unix_field(spec.months, 1, 12)} *"
-    return Native("cron", line, host, guard, ("crontab has no 'L' or '#': this line fires on a superset of days "
-                                              "and the on-prem runner's guard keeps only the canonical days",))
+def _host(schedule: Schedule, platform: str, host: str) -> Native | Refusal:
+    """Return the on-prem form (hostform.host_form, the same function the on-prem manifest installs)."""
+    iso = [t.isoformat() if t else None for t in (schedule.start, schedule.end)]
+    try:
+        form = host_form(schedule.kind, schedule.expression, schedule.timezone, iso[0], iso[1], platform, host)
+    except HostFormError as exc:
+        return Refusal(platform, str(exc), "fix the schedule in the workflow (see docs/onprem.md)")
+    settings = {**form.settings, **{f"guard_{k}": v for k, v in form.guard.items() if v is not None}}
+    where = f"the host zone {host}" if platform == "cron" else \
+        "UTC (systemd bug #8647 loses a host zone's repeated hour)"
+    return Native(platform, form.expression, form.timezone, settings, (
+        f"{platform} starts the runner at a superset of the canonical minutes, every hour, in {where}; the runner's "
+        "guard (canonical.fires_at_minute, the rate's anchor, start and end) keeps only the canonical instants",))
 
 
-def _systemd(spec: CronSpec, tz: str, _plan: str, _os: str, _host: str) -> Native | Refusal:
-    months = r.pad_systemd(r.systemd_field(spec.months, 1, 12))
-    days, weekdays, from_end = "*", "", False
-    if spec.last_dom:
-        days, from_end = "01", True
-    elif spec.nth_dow is not None:
-        first, last = r.nth_days(spec.nth_dow[1])
-        days, weekdays = f"{first:02d}..{last:02d}", r.SYSTEMD_DAYS[spec.nth_dow[0]]
-    elif spec.dom_restricted:
-        days = r.pad_systemd(r.systemd_field(spec.doms, 1, 31))
-    elif spec.dow_restricted:
-        weekdays = r.dow_names(spec.dows, r.SYSTEMD_DAYS, "..")
-    hours = r.pad_systemd(r.systemd_field(spec.hours, 0, 23))
-    minutes = r.pad_systemd(r.systemd_field(spec.minutes, 0, 59))
-    time = f"{hours}:{minutes}:00"
-    zone = "UTC" if is_utc(tz) else tz
-    expr = f"{weekdays + ' ' if weekdays else ''}*-{months}{'~' if from_end else '-'}{days} {time} {zone}"
-    return Native("systemd", expr, zone, {"AccuracySec": "1s", "RandomizedDelaySec": "0"},
-                  ("AccuracySec=1s: systemd's default accuracy is 1min",))
+def _unbounded(schedule: Schedule, platform: str) -> Refusal:
+    bound = " and ".join(n for n, v in (("start", schedule.start), ("end", schedule.end)) if v)
+    return Refusal(platform, f"{UNBOUNDED[platform]} have no {bound} date, so the schedule would fire outside "
+                   "its start/end window", f"remove {bound} from the schedule, or drop {platform} from this "
+                   "workflow's targets")
 
 
-def _same_zone(a: str, b: str) -> bool:
-    now = int(dt.datetime.now(dt.UTC).timestamp())
-    return a == b or same_offsets(a, b, now - 366 * 86400, now + 3 * 366 * 86400)
-
-
-def _hour_aligned(a: str, b: str) -> bool:
-    """Tell whether every offset (and DST shift) of the two zones differs by whole hours, now and for 3 years."""
-    now = int(dt.datetime.now(dt.UTC).timestamp())
-    offsets = set()
-    for name in (a, b):
-        zmap = zone_map(name)
-        offsets.add(zmap.offset_at(now))
-        for t in zmap.transitions(now - 366 * 86400, now + 3 * 366 * 86400):
-            offsets.update((t.before, t.after))
-    return all((x - y) % 3600 == 0 for x in offsets for y in offsets)
+def _with_bounds(native: Native | Refusal, schedule: Schedule) -> Native | Refusal:
+    """Add EventBridge Scheduler's StartDate/EndDate (start <= t < end, as canonical) to an AWS cron form."""
+    if isinstance(native, Refusal):
+        return native
+    bounds = {k: v.astimezone(dt.UTC).isoformat() for k, v in (("StartDate", schedule.start),
+                                                                ("EndDate", schedule.end)) if v is not None}
+    return Native(native.platform, native.expression, native.timezone, {**native.settings, **bounds}, native.notes)
 
 
 def _rate(schedule: Schedule, platform: str, plan: str, os_name: str, host: str) -> Native | Refusal:
     seconds = parse_rate(schedule.expression)
-    anchor = int(schedule.start.timestamp()) if schedule.start else 0
-    if platform == "aws":
+    if platform == "aws" and schedule.start is not None:
         return _aws_rate(seconds, schedule)
+    anchor = int(schedule.start.timestamp()) if schedule.start else 0
     utc = _rate_as_utc_cron(seconds, anchor)
     if utc is None:
-        return Refusal(platform, f"a rate of {schedule.expression} anchored at "
-                       f"{dt.datetime.fromtimestamp(anchor, dt.UTC).isoformat()} is not a cron schedule "
-                       "(the period must divide an hour, or a day in whole hours, and the anchor must sit on it)",
-                       "use a cron schedule, or a rate that divides a day (e.g. '15 minutes', '6 hours', '1 day')")
-    as_cron = Schedule("cron", utc, "UTC")
+        return _rate_refusal(schedule, platform, anchor)
+    as_cron = Schedule("cron", utc, "UTC", end=schedule.end)
     native = translate(as_cron, platform, azure_plan=plan, azure_os=os_name, host_timezone=host)
     if isinstance(native, Native):
+        why = " (EventBridge would count a rate from the schedule's creation, the canonical rate from the Unix " \
+              "epoch)" if platform == "aws" else ""
         return Native(native.platform, native.expression, native.timezone, native.settings,
-                      (*native.notes, f"rate {schedule.expression} written as the UTC cron '{utc}'"))
+                      (*native.notes, f"rate {schedule.expression} written as the UTC cron '{utc}'{why}"))
     return native
+
+
+def _rate_refusal(schedule: Schedule, platform: str, anchor: int) -> Refusal:
+    at = dt.datetime.fromtimestamp(anchor, dt.UTC).isoformat()
+    if platform == "aws":
+        return Refusal("aws", f"a rate of {schedule.expression} without a start counts from the Unix epoch, but "
+                       "EventBridge Scheduler counts it from the schedule's creation, and this period is not a "
+                       "cron schedule (it does not divide an hour, or a day in whole hours)",
+                       "give the schedule a start (the instant its first fire should be), or use a rate that "
+                       "divides a day (e.g. '15 minutes', '6 hours', '1 day')")
+    return Refusal(platform, f"a rate of {schedule.expression} anchored at {at} is not a cron schedule (the period "
+                   "must divide an hour, or a day in whole hours, and the anchor must sit on it)",
+                   "use a cron schedule, or a rate that divides a day (e.g. '15 minutes', '6 hours', '1 day')")
 
 
 def _aws_rate(seconds: int, schedule: Schedule) -> Native:
@@ -220,10 +210,10 @@ def _aws_rate(seconds: int, schedule: Schedule) -> Native:
             value = seconds // size
             expr = f"rate({value} {unit}{'s' if value != 1 else ''})"
             break
-    settings = {"StartDate": schedule.start.astimezone(dt.UTC).isoformat()} if schedule.start else {}
-    note = "EventBridge Scheduler counts the rate from StartDate" if schedule.start else \
-        "no start given: EventBridge Scheduler counts from creation, the canonical rate from the Unix epoch"
-    return Native("aws", expr, None, settings, (note,))
+    native = _with_bounds(Native("aws", expr, None, {}, ("EventBridge Scheduler counts the rate from StartDate",)),
+                          schedule)
+    assert isinstance(native, Native)
+    return native
 
 
 def _rate_as_utc_cron(period: int, anchor: int) -> str | None:
@@ -241,4 +231,4 @@ def _rate_as_utc_cron(period: int, anchor: int) -> str | None:
     return None
 
 
-_CRON = {"aws": _aws, "azure": _azure, "gcp": _gcp, "cron": _cron, "systemd": _systemd}
+_CRON = {"aws": _aws, "azure": _azure, "gcp": _gcp}

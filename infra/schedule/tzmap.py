@@ -15,6 +15,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.UTC
+# Names the tz database gives UTC (one list: translate, platforms and the on-prem probe use it).
+UTC_NAMES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Etc/Zulu", "Universal", "Zulu")
 _PROBE_STEP = 2 * 86400  # no zone changes its offset twice within two days
 
 

@@ -64,6 +64,9 @@ def _finding(workflow: Workflow, verdict: Verdict) -> Finding:
         return Finding(name, verdict.target, "ok", f"{name} on {verdict.target}: diverges as accepted "
                        f"({', '.join(sorted({d.kind for d in verdict.divergences}))})", verdict)
     first = open_kinds[0]
+    if first.kind == "translation-bug":  # nothing to accept: Lockstep itself is wrong
+        return Finding(name, verdict.target, "error", f"{name} on {verdict.target} ({verdict.platform}): "
+                       f"{first.detail}", verdict)
     where = f" first at {first.canonical[0] if first.canonical else first.actual[0]}" \
         if first.canonical or first.actual else ""
     return Finding(name, verdict.target, "error", f"{name} on {verdict.target} ({verdict.platform}): {first.kind}"

@@ -113,8 +113,8 @@ def test_onprem_stale_epoch_is_refused_and_newer_state_survives(onprem_host: Hos
     provider = OnpremWorkflowProvider()
     newer = provider.create(_props(onprem_host, tmp_path, "fenced", epoch=7)).outs or {}
     zombie = _props(onprem_host, tmp_path, "fenced", code=OK_CODE + "# stale\n", epoch=6)
-    with pytest.raises(FencedError, match=r"step stage: refused: deployer epoch 6 is older than the host "
-                                          r"manifest's epoch 7"):
+    with pytest.raises(FencedError, match=r"step stage: refused: deployer epoch 6 is older than the host's "
+                                          r"epoch 7"):
         provider.update("x", newer, zombie)
     with pytest.raises(FencedError, match="step delete: refused"):
         provider.delete("x", zombie)

@@ -12,11 +12,12 @@ import pytest
 from onprem_support import KEY_ENV, bundle, canonical
 
 from infra.model import Function, Location, OnpremHost, Retry, Schedule, TargetSpec, Workflow
-from infra.onprem import crontab, systemd, tzguard
+from infra.onprem import crontab, systemd
 from infra.onprem.layout import Layout
 from infra.onprem.manifest import build_plan, content_version
 from infra.onprem.props import Props, check, props_for
 from infra.onprem.provider import OnpremWorkflowProvider, live_view
+from infra.schedule import hostform as tzguard
 
 BLOCK = crontab.render_block("nightly", "a" * 32, "0", "/usr/bin/python3", "/b/workflows/nightly/current/r.py",
                              "/b/workflows/nightly/cron.log")
@@ -118,18 +119,18 @@ def test_onprem_tz_rate_runs_the_runner_every_minute() -> None:
 def test_onprem_systemd_units_fire_at_the_same_minutes_as_the_crontab_line() -> None:
     lay = Layout("/var/lib/lockstep", "nightly")
     plan = systemd.unit_plan("nightly", root_user=False)
-    units = systemd.render_units(lay, "a" * 32, "5,35", "/usr/bin/python3", plan)
+    units = systemd.render_units(lay, "a" * 32, tzguard.on_calendar("5,35"), "/usr/bin/python3", plan)
     assert sorted(units) == ["lockstep-nightly.service", "lockstep-nightly.timer"]
     timer, service = units["lockstep-nightly.timer"], units["lockstep-nightly.service"]
-    assert "OnCalendar=*-*-* *:05,35:00\n" in timer and "Unit=lockstep-nightly.service\n" in timer
+    assert "OnCalendar=*-*-* *:05,35:00 UTC\n" in timer and "Unit=lockstep-nightly.service\n" in timer
     assert "Persistent=false" in timer and "AccuracySec=1s" in timer
     assert "ExecStart=/usr/bin/python3 /var/lib/lockstep/workflows/nightly/current/.lockstep/runner.py\n" in service
     assert "Type=oneshot" in service
     assert (plan.unit_dir, plan.user_mode) == ("~/.config/systemd/user", True)
     assert systemd.unit_plan("nightly", root_user=True).unit_dir == "/etc/systemd/system"
-    assert systemd.on_calendar("*") == "*-*-* *:*:00"
-    with pytest.raises(ValueError, match="is not"):
-        systemd.on_calendar("*/5")
+    assert tzguard.on_calendar("*") == "*-*-* *:*:00 UTC"
+    with pytest.raises(ValueError, match="is not the UTC superset form"):
+        systemd.render_units(lay, "a" * 32, "*-*-* *:*/5:00", "/usr/bin/python3", plan)
 
 
 def _workflow(tmp_path: Path) -> Workflow:
