@@ -9,8 +9,7 @@ from infra import fidelity
 from infra.errors import SpecError
 from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
-from infra.schedule.workflow_check import Finding, check_all
-from infra.validate import DIVERGENCE_KINDS
+from infra.schedule.workflow_check import Finding, advice, check_all
 
 
 def validate_repo(root: Path) -> LoadResult:
@@ -56,7 +55,5 @@ def _as_error(wf: Workflow, finding: Finding) -> SpecError:
     detail = first.detail.replace(" — ", ": ")
     when = f" first at {instant}" if instant else ""
     why = f"fires differently on {finding.target} ({verdict.platform}): {first.kind}{when}: {detail}"
-    accept = f"divergence(target='{finding.target}', kind='{first.kind}', reason=...)"
-    fix = f"fix the schedule, or accept it with {accept}" if first.kind in DIVERGENCE_KINDS \
-        else "fix the schedule, or drop this target from the workflow"
+    fix = advice(finding.target, first.kind)
     return SpecError(wf.location.path, line, field, wf.schedule.expression, why, fix)

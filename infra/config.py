@@ -32,7 +32,7 @@ HOST_TEXT = {
     "name": (re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"), "a host name of lowercase letters, digits and '-'"),
     "address": (re.compile(r"^[A-Za-z0-9.:-]{1,253}$"), "a host name or IP address"),
     "user": (re.compile(r"^[a-z_][a-z0-9_-]{0,31}$"), "a POSIX user name"),
-    "baseDir": (re.compile(r"^/[A-Za-z0-9._/-]{1,200}$"),
+    "baseDir": (f.SAFE_PATH_RE,
                 "an absolute path of letters, digits, '.', '_', '-' and '/' (no '..')"),
 }
 HOST_EXAMPLES = {"name": "'batch-01'", "address": "'10.40.0.11' or 'batch-01.example.com'", "user": "'lockstep'",

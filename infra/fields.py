@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 
 from infra.errors import MISSING, SpecError
 
+# A path written into a crontab line or a systemd unit: no space, newline, '%' or quote can change what runs.
+SAFE_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+$")
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SECRET_KEY = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 _SECRET_VALUE = re.compile(r"^(AKIA[0-9A-Z]{16}|-----BEGIN|xox[abp]-|ghp_[A-Za-z0-9]{20}|sk_live_)"
@@ -151,3 +153,8 @@ def aware_datetime(rep: Reporter, field: str, value: object) -> dt.datetime | No
 
 
 Check = Callable[[Reporter, str, object], object]
+
+
+def is_safe_path(value: object) -> bool:
+    """Tell whether value is an absolute path of [A-Za-z0-9._/-] with no '..' segment."""
+    return isinstance(value, str) and bool(SAFE_PATH_RE.match(value)) and ".." not in value.split("/")

@@ -26,6 +26,9 @@ LOCAL_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
                                 "address-space limit for the runner"}),
 })
 AZURE_PLANS = ("consumption", "flex-consumption", "premium", "dedicated")
+# Schedule divergences a workflow may accept with a written reason. A refused translation, a start/end the platform
+# cannot express and a translation bug are not among them: those must be fixed, never accepted.
+DIVERGENCE_KINDS = ("dst-gap", "dst-overlap", "day-rule", "unsupported-zone", "assumed")
 RUNTIMES = ("python3.10", "python3.11", "python3.12")
 
 

@@ -11,6 +11,7 @@ from infra import fields as f
 from infra.digest import code_digest, spec_digest
 from infra.dsl import Declaration
 from infra.model import (
+    DIVERGENCE_KINDS,
     LOCAL_FIELDS,
     RUNTIMES,
     SCHEMA_VERSIONS,
@@ -34,7 +35,6 @@ REQUIRED = ("name", "schema", "description", "owner", "schedule", "function", "t
 FUNCTION_FIELDS = ("source", "entry", "runtime", "memory_mb", "env", "secrets")
 RETRY_FIELDS = ("attempts", "backoff", "delay", "max_delay", "max_event_age")
 CANONICAL_NAMES = frozenset(WORKFLOW_FIELDS + FUNCTION_FIELDS + RETRY_FIELDS + ("timezone", "tz")) - {"memory_mb"}
-DIVERGENCE_KINDS = ("dst-gap", "dst-overlap", "day-rule", "unsupported-zone", "assumed")
 NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SECRET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

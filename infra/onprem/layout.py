@@ -19,11 +19,12 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from infra.fields import is_safe_path
+
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 VERSION_RE = re.compile(r"^[0-9a-f]{32}$")
 # Every path that reaches a crontab line or a unit file: no whitespace or newline (a new crontab line or unit
 # directive), no '%' (cron and systemd expand it), no quotes, '$' or ';' (a shell or an ExecStart would read them).
-SAFE_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+$")
 
 
 class UnsafeValue(ValueError):
@@ -32,7 +33,7 @@ class UnsafeValue(ValueError):
 
 def safe_path(what: str, value: str) -> str:
     """Return value if it is an absolute path of [A-Za-z0-9._/-] without a '..' segment; raise UnsafeValue."""
-    if not SAFE_PATH_RE.match(value) or ".." in value.split("/"):
+    if not is_safe_path(value):
         raise UnsafeValue(f"{what} {value!r} must be an absolute path of letters, digits and . _ / - only, without "
                           "'..' (it is written into the crontab line or systemd unit, where a newline, space or '%' "
                           "would change what runs); choose such a path")

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from infra.model import StackConfig, Workflow
+from infra.model import DIVERGENCE_KINDS, StackConfig, Workflow
 from infra.schedule.equivalence import TargetContext, Verdict, check
 
 
@@ -70,8 +70,16 @@ def _finding(workflow: Workflow, verdict: Verdict) -> Finding:
     where = f" first at {first.canonical[0] if first.canonical else first.actual[0]}" \
         if first.canonical or first.actual else ""
     return Finding(name, verdict.target, "error", f"{name} on {verdict.target} ({verdict.platform}): {first.kind}"
-                   f"{where} — {first.detail}; fix the schedule, or accept it with divergence(target="
-                   f"'{verdict.target}', kind='{first.kind}', reason=...)", verdict)
+                   f"{where} — {first.detail}; {advice(verdict.target, first.kind)}", verdict)
+
+
+def advice(target: str, kind: str) -> str:
+    """Return what to do about a divergence: accept it with a reason only where the model allows that."""
+    if kind == "translation-bug":
+        return "this is a bug in Lockstep's translation: report it, and drop this target until it is fixed"
+    if kind in DIVERGENCE_KINDS:
+        return f"fix the schedule, or accept it with divergence(target='{target}', kind='{kind}', reason=...)"
+    return f"change the schedule so {target} can express it, or drop {target} from this workflow's targets"
 
 
 def check_all(workflows: Sequence[Workflow], stacks: Sequence[StackConfig], horizon_days: int = 400,
