@@ -55,5 +55,5 @@ def _as_error(wf: Workflow, finding: Finding) -> SpecError:
     detail = first.detail.replace(" — ", ": ")
     when = f" first at {instant}" if instant else ""
     why = f"fires differently on {finding.target} ({verdict.platform}): {first.kind}{when}: {detail}"
-    fix = advice(finding.target, first.kind)
+    fix = advice(finding.target, first.kind) or f"change the schedule, or drop {finding.target} from the targets"
     return SpecError(wf.location.path, line, field, wf.schedule.expression, why, fix)

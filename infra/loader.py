@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 import traceback
 import types
@@ -81,7 +82,8 @@ def _load_file(path: Path, root: Path) -> tuple[list[Workflow], list[SpecError]]
         return [], [SpecError(rel, 1, "(file)", type(exc).__name__, f"cannot be read as UTF-8 text: {exc}",
                               "save the file as UTF-8")]
     try:
-        code = compile(source, str(path), "exec")
+        tree = ast.parse(source, str(path))  # parsed once: compiled below and read for field lines
+        code = compile(tree, str(path), "exec")
     except SyntaxError as exc:
         return [], [SpecError(rel, exc.lineno or 1, "(syntax)", (exc.text or "").strip(), f"is not valid Python: "
                               f"{exc.msg}", "fix the syntax at this line")]
@@ -95,7 +97,7 @@ def _load_file(path: Path, root: Path) -> tuple[list[Workflow], list[SpecError]]
                               "prefix the file name with '_' if it only holds helpers")]
     out, errors = [], []
     for decl in decls:
-        rep = Reporter(rel, field_lines(source, decl.line) if decl.path == str(path) else {}, decl.line)
+        rep = Reporter(rel, field_lines(tree, decl.line) if decl.path == str(path) else {}, decl.line)
         wf = build_workflow(decl, rel, root, rep.lines, rep)
         errors.extend(rep.errors)
         if wf:

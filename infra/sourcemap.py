@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
 
 
-@lru_cache(maxsize=256)
-def _calls(source: str) -> tuple[ast.Call, ...]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return ()
+def _calls(tree: ast.Module) -> tuple[ast.Call, ...]:
     return tuple(n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) == "workflow")
 
 
@@ -23,9 +17,9 @@ def _name(node: ast.expr) -> str:
     return ""
 
 
-def field_lines(source: str, call_line: int) -> dict[str, int]:
+def field_lines(tree: ast.Module, call_line: int) -> dict[str, int]:
     """Map dotted field paths ('function.memory_mb', 'targets.aws.region') to lines, for the call at call_line."""
-    candidates = [c for c in _calls(source) if c.lineno <= call_line <= (c.end_lineno or c.lineno)]
+    candidates = [c for c in _calls(tree) if c.lineno <= call_line <= (c.end_lineno or c.lineno)]
     if not candidates:
         return {}
     call = max(candidates, key=lambda c: c.lineno)

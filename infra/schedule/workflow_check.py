@@ -70,7 +70,11 @@ def _finding(workflow: Workflow, verdict: Verdict) -> Finding:
     where = f" first at {first.canonical[0] if first.canonical else first.actual[0]}" \
         if first.canonical or first.actual else ""
     return Finding(name, verdict.target, "error", f"{name} on {verdict.target} ({verdict.platform}): {first.kind}"
-                   f"{where} — {first.detail}; {advice(verdict.target, first.kind)}", verdict)
+                   f"{where} — {first.detail}{_then(advice(verdict.target, first.kind))}", verdict)
+
+
+def _then(advice_text: str) -> str:
+    return f"; {advice_text}" if advice_text else ""
 
 
 def advice(target: str, kind: str) -> str:
@@ -79,6 +83,8 @@ def advice(target: str, kind: str) -> str:
         return "this is a bug in Lockstep's translation: report it, and drop this target until it is fixed"
     if kind in DIVERGENCE_KINDS:
         return f"fix the schedule, or accept it with divergence(target='{target}', kind='{kind}', reason=...)"
+    if kind == "refused":
+        return ""  # the refusal's own reason already says what to do
     return f"change the schedule so {target} can express it, or drop {target} from this workflow's targets"
 
 

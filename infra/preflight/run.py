@@ -1,0 +1,218 @@
+"""The offline gate: evaluate the head and the base revision of one stack, then give one verdict over all targets.
+
+Glue only: load (infra.loader) -> per-workflow slices (evaluate, cached) -> stack-wide rules -> base slices -> plan
+diff -> violations with file:line. Nothing counts as validated unless every target of every workflow is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra import fidelity
+from infra.errors import LockstepError
+from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
+from infra.model import StackConfig, Workflow
+from infra.preflight import base as base_rev
+from infra.preflight.analyze import Diagnostic
+from infra.preflight.cache import Cache, code_hash, key
+from infra.preflight.capture import Capture
+from infra.preflight.commits import commits
+from infra.preflight.evaluate import Rules, Slice, evaluate, run_capture, stack_wide
+from infra.preflight.plan import Change, Resource, diff
+from policies import lib, pack
+
+CODE_ROOT = Path(__file__).resolve().parents[2]
+Builder = Callable[[Workflow, StackConfig, Path, str], object]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One policy violation, placed on a target, a workflow and the workflow file's line."""
+
+    target: str
+    workflow: str
+    rule: str
+    level: str
+    blocking: bool
+    message: str
+    path: str
+    line: int
+    urn: str
+
+
+@dataclass
+class Preview:
+    """What `lockstep preview` reports: per-target changes and every violation; blocked if any is blocking."""
+
+    stack: str
+    targets: tuple[str, ...]
+    base: str | None
+    changes: list[Change]
+    violations: list[Violation]
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocked(self) -> bool:
+        """Tell whether any mandatory rule failed (or could not run) on any target."""
+        return any(v.blocking for v in self.violations)
+
+
+def default_builder() -> Builder:
+    """Return the real program's per-workflow builder, with the stack's shared provider names."""
+    from infra.program import Providers, build_one
+
+    def build(wf: Workflow, stack: StackConfig, root: Path, commit: str) -> object:
+        return build_one(wf, stack, root, commit, providers=Providers(stack))
+    return build
+
+
+def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bool = True,
+            cache_dir: Path | None = None, builder: Builder | None = None) -> Preview:
+    """Evaluate one stack offline: plan against the base revision and run the policy pack on every target."""
+    started = time.perf_counter()
+    build = builder or default_builder()
+    cache = Cache(cache_dir)
+    chash = code_hash(CODE_ROOT)
+    result = load_repo(root).require_valid()
+    stack = result.stack(stack_name)
+    head = _slices(result, stack, commits(result.root, result.workflows), build, cache, chash)
+    rules = _rules(result, stack)
+    diags = [(d, s) for s in head for d in s.diagnostics] + [(d, None) for d in stack_wide(rules, head)]
+    notes = [n for s in head for n in s.notes]
+    rev, before = (_base(result, base, stack_name, build, cache, chash, notes) if compare else (None, []))
+    resources = _dedupe(r for s in head for r in s.resources)
+    out = Preview(stack_name, stack.enabled(), rev, diff(before, resources), _violations(result, diags, resources),
+                  notes)
+    out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
+                 "cache_misses": cache.misses, "seconds": round(time.perf_counter() - started, 3)}
+    return out
+
+
+def _rules(result: LoadResult, stack: StackConfig) -> Rules:
+    lib.provide(result, stack.name)
+    return Rules.of(pack.POLICIES, pack.scope, {"repoRoot": str(result.root), "stack": stack.name})
+
+
+def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflow], str], build: Builder,
+            cache: Cache, chash: str) -> list[Slice]:
+    rules: Rules | None = None
+    out = []
+    for wf in result.workflows:
+        commit = commit_of(wf)
+        k = key(chash, wf.digest, commit, repr(stack))
+        found = cache.get(k)
+        if not isinstance(found, Slice):
+            rules = rules or _rules(result, stack)
+            found = _evaluate(wf, stack, result.root, commit, build, rules)
+            cache.put(k, found)
+        out.append(found)
+    return out
+
+
+def _evaluate(wf: Workflow, stack: StackConfig, root: Path, commit: str, build: Builder, rules: Rules) -> Slice:
+    """Capture one workflow; a target that cannot honour a field is left out (and reported), the rest is built."""
+    targets = [t for t in wf.target_names() if t in stack.enabled()]
+    refused = {t: fidelity.refusals(wf, stack, t) for t in targets}
+    notes = [f"{stack.name}: the program refuses {wf.name} on {t}: {e.render()}"
+             for t, errs in refused.items() for e in errs]
+    narrowed = dataclasses.replace(stack, **{t: None for t, errs in refused.items() if errs})  # type: ignore[arg-type]
+    if not any(t in narrowed.enabled() for t in targets):
+        return evaluate(wf.name, Capture(), rules, root, notes)  # nothing to build: the rules still judge it
+    try:
+        cap = run_capture(lambda: _ignore(build(wf, narrowed, root, commit)), stack.name)
+    except Exception as exc:  # the program's own failure blocks the gate; it must never pass silently
+        failed = evaluate(wf.name, Capture(), rules, root, notes)
+        diag = Diagnostic("program", "mandatory", "", f"the program failed\n{lib.say('?', wf.name, 'name', str(exc))}",
+                          True)
+        return dataclasses.replace(failed, diagnostics=(diag, *failed.diagnostics))
+    return evaluate(wf.name, cap, rules, root, notes)
+
+
+def _ignore(_value: object) -> None:
+    return None
+
+
+def _base(head: LoadResult, base: str | None, stack_name: str, build: Builder, cache: Cache, chash: str,
+          notes: list[str]) -> tuple[str | None, list[Resource]]:
+    root = head.root
+    try:
+        rev = base_rev.resolve(root, base)
+        changed = base_rev.changed_paths(root, rev)
+    except LockstepError as exc:
+        notes.append(f"no base revision ({exc}); every resource shows as a create")
+        return None, []
+    at_base = base_rev.files_at(root, rev, WORKFLOW_DIR)
+    reused = [wf for wf in head.workflows if wf.location.path in at_base and not _touched(wf, changed)]
+    keep = at_base - {wf.location.path for wf in reused}
+    if any(p.startswith("Pulumi.") or not _owned(p, head.workflows) for p in changed):
+        reused, keep = [], at_base  # a stack file or a module workflows import changed: load the whole base
+    with tempfile.TemporaryDirectory(prefix="lockstep-base-") as tmp:
+        loaded = head
+        if keep or not reused:
+            tree = base_rev.export(root, rev, Path(tmp))
+            base_rev.keep_only(tree, WORKFLOW_DIR, keep)
+            loaded = load_repo(tree)
+            if stack_name not in {s.name for s in loaded.stacks} or (loaded.errors and keep):
+                notes.append(f"the base revision {rev[:12]} does not load (or lacks stack {stack_name!r}); every "
+                             "resource shows as a create")
+                return rev, []
+        workflows = (*reused, *(loaded.workflows if keep else ()))
+        result = dataclasses.replace(loaded, workflows=workflows, errors=())
+        commit_of = commits(root, workflows, rev, dirty_check=False)
+        slices = _slices(result, result.stack(stack_name), commit_of, build, cache, chash)
+    return rev, _dedupe(r for s in slices for r in s.resources)
+
+
+def _touched(wf: Workflow, changed: set[str]) -> bool:
+    source = wf.function.source.rstrip("/") + "/"
+    return wf.location.path in changed or any(p.startswith(source) for p in changed)
+
+
+def _owned(path: str, workflows: Sequence[Workflow]) -> bool:
+    """Tell whether a changed path affects at most its own workflow (not a helper that workflow files import)."""
+    parts = path.split("/")
+    if parts[0] != WORKFLOW_DIR or not path.endswith(".py"):
+        return True
+    if len(parts) == 2:
+        return not parts[1].startswith("_")
+    return any(path.startswith(wf.function.source.rstrip("/") + "/") for wf in workflows)
+
+
+def _dedupe(resources: Any) -> list[Resource]:
+    seen: dict[str, Resource] = {}
+    for r in resources:
+        seen.setdefault(r.urn, r)
+    return list(seen.values())
+
+
+def _violations(result: LoadResult, diags: Sequence[tuple[Diagnostic, Slice | None]],
+                resources: Sequence[Resource]) -> list[Violation]:
+    by_name = {wf.name: wf for wf in result.workflows}
+    owner = {r.urn: r for r in resources}
+    out = []
+    for d, s in diags:
+        text = d.message.split("\n", 1)[-1]
+        target, workflow, fld = lib.parse(text) or ("?", "?", "")
+        text = text.split(": ", 1)[1] if lib.parse(text) else text  # target and workflow have their own columns
+        res = owner.get(d.urn)
+        if workflow == "?":
+            workflow = (res.workflow if res else "") or (s.workflow if s else "") or "?"
+        if target == "?" and res is not None:
+            target = res.target
+        wf = by_name.get(workflow)
+        path, line = (wf.location.path, wf.line_of(_source_field(fld))) if wf else ("Pulumi.yaml", 1)
+        out.append(Violation(target, workflow, d.policy, d.level, d.blocking, text, path, line, d.urn))
+    out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule))
+    return out
+
+
+def _source_field(name: str) -> str:
+    mapped = fidelity.SOURCE_FIELD.get(name, name)
+    return {"access": "targets", "stamps": "name", "digest": "name", "function": "function.source"}.get(mapped, mapped)
