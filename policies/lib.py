@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,25 @@ def stamps_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, str]
         return None
     found = {k: holder[k] for k in holder if str(k).startswith("lockstep-")}
     return found or None
+
+
+def workflow_of(args: Any) -> str:
+    """Return the workflow a resource is stamped with, or '?' when it carries no stamp."""
+    return (stamps_of(args.resource_type, args.props) or {}).get("lockstep-workflow", "?")
+
+
+def report_each(args: Any, report: Report, field: str, findings: Iterable[str], advice: str) -> None:
+    """Report every finding on a workflow resource as '<resource> <finding> — <advice>'."""
+    target = target_of(args.resource_type)
+    if target is None:
+        return
+    for finding in findings:
+        report(say(target, workflow_of(args), field, f"{args.name} {finding} — {advice}"))
+
+
+def is_gcp_iam_grant(resource_type: str) -> bool:
+    """Tell whether a GCP resource type grants a role to members (IamMember / IamBinding, any casing)."""
+    return resource_type.startswith("gcp:") and any(k in resource_type.lower() for k in ("iammember", "iambinding"))
 
 
 def say(target: str, workflow: str, field: str, text: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from policies.lib import SHA256_RE, SOC2_CHANGE, Report, fail_closed, say, stamps_of, target_of
+from policies.lib import SHA256_RE, SOC2_CHANGE, Report, fail_closed, say, target_of, workflow_of
 
 
 def _path(value: Any) -> str:
@@ -43,7 +43,7 @@ def validate(args: Any, report: Report) -> None:
     if reference is None:
         return
     target = target_of(args.resource_type) or "?"
-    workflow = (stamps_of(args.resource_type, args.props) or {}).get("lockstep-workflow", "?")
+    workflow = workflow_of(args)
     if not SHA256_RE.search(reference) and "@sha256:" not in reference:
         report(say(target, workflow, "function", f"{args.name} deploys {reference!r}, which is not addressed by a "
                    "sha256 content digest — publish the package under its digest (infra.bundle)"))

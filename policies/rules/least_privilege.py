@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from policies.lib import SOC2_ACCESS, Report, fail_closed, say, stamps_of, target_of
+from policies.lib import SOC2_ACCESS, Report, fail_closed, is_gcp_iam_grant, report_each
 
 AWS_POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 AWS_BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
@@ -36,7 +36,7 @@ def _findings(t: str, p: Any) -> list[str]:
     if t == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
         arn = str(p.get("policyArn") or "")
         return [f"attaches {arn}"] if arn.rsplit("/", 1)[-1] in AWS_BROAD_MANAGED else []
-    if t.startswith("gcp:") and ("IAMMember" in t or "IamMember" in t or "IAMBinding" in t or "IamBinding" in t):
+    if is_gcp_iam_grant(t):
         return [f"grants primitive role {p.get('role')}"] if p.get("role") in GCP_PRIMITIVE else []
     if t == "gcp:projects/iAMCustomRole:IAMCustomRole":
         return [f"includes permission {x!r}" for x in p.get("permissions") or [] if "*" in x]
@@ -49,13 +49,8 @@ def _findings(t: str, p: Any) -> list[str]:
 @fail_closed
 def validate(args: Any, report: Report) -> None:
     """Report wildcard actions and broad built-in roles."""
-    target = target_of(args.resource_type)
-    if target is None:
-        return
-    workflow = (stamps_of(args.resource_type, args.props) or {}).get("lockstep-workflow", "?")
-    for finding in _findings(args.resource_type, args.props):
-        report(say(target, workflow, "access", f"{args.name} {finding} — grant only the named actions the "
-                   "workflow needs, on its own resources"))
+    report_each(args, report, "access", _findings(args.resource_type, args.props),
+                "grant only the named actions the workflow needs, on its own resources")
 
 
 POLICY = ResourceValidationPolicy(

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
-from policies.lib import SOC2_ACCESS, Report, fail_closed, say, stamps_of, target_of
+from policies.lib import SOC2_ACCESS, Report, fail_closed, is_gcp_iam_grant, report_each
 
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
 
@@ -18,7 +18,7 @@ def _findings(t: str, p: Any) -> list[str]:
         return out + ([] if p.get("sourceArn") else ["has no source_arn, so any caller of the service may invoke"])
     if t == "aws:lambda/functionUrl:FunctionUrl" and p.get("authorizationType") == "NONE":
         return ["is a function URL with authorization_type NONE"]
-    if t.startswith("gcp:") and ("IamMember" in t or "IAMMember" in t or "IamBinding" in t or "IAMBinding" in t):
+    if is_gcp_iam_grant(t):
         members = [p.get("member")] if p.get("member") is not None else list(p.get("members") or [])
         return [f"grants {p.get('role')} to {m}" for m in members if m in PUBLIC_MEMBERS]
     if t == "azure-native:storage:StorageAccount" and p.get("allowBlobPublicAccess") is not False:
@@ -33,13 +33,8 @@ def _findings(t: str, p: Any) -> list[str]:
 @fail_closed
 def validate(args: Any, report: Report) -> None:
     """Report public principals, unauthenticated endpoints and publicly readable storage."""
-    target = target_of(args.resource_type)
-    if target is None:
-        return
-    workflow = (stamps_of(args.resource_type, args.props) or {}).get("lockstep-workflow", "?")
-    for finding in _findings(args.resource_type, args.props):
-        report(say(target, workflow, "access", f"{args.name} {finding} — only the platform's scheduler, through "
-                   "its own identity, may invoke a workflow"))
+    report_each(args, report, "access", _findings(args.resource_type, args.props),
+                "only the platform's scheduler, through its own identity, may invoke a workflow")
 
 
 POLICY = ResourceValidationPolicy(
