@@ -41,16 +41,15 @@ def snapshot_and_reexec() -> None:
 snapshot_and_reexec()
 sys.path.insert(0, str(REPO))
 
+from infra.gitinfo import commits  # noqa: E402
 from infra.loader import load_repo  # noqa: E402
 from infra.preflight.capture import LockstepMocks  # noqa: E402
-from infra.preflight.commits import commits  # noqa: E402
 from infra.preflight.run import preview  # noqa: E402
 from infra.preflight.sdkfix import reset_pickler  # noqa: E402
 from infra.program import build  # noqa: E402
 
-# `lockstep preview` as the console script will run it once infra/cli.py lists cli_preview.register.
-CLI = ("import sys; from infra import cli, cli_preview; cli._extensions = lambda: [cli_preview.register]; "
-       "sys.exit(cli.main(sys.argv[1:]))")
+# `lockstep preview` exactly as the console script runs it.
+CLI = "import sys; from infra import cli; sys.exit(cli.main(sys.argv[1:]))"
 TEMPLATE = '''from infra.dsl import cron, workflow
 
 workflow(

@@ -20,7 +20,7 @@ from infra import fidelity
 from infra.checks import validate_repo
 from infra.component import WorkflowComponent
 from infra.errors import LockstepError, SpecError, SpecInvalid
-from infra.gitinfo import commit_of as git_commit_of
+from infra.gitinfo import commits
 from infra.loader import LoadResult
 from infra.model import StackConfig, Workflow
 from infra.targets.base import Context
@@ -100,7 +100,7 @@ def epoch_from_env() -> int:
 def run(root: Path, stack_name: str) -> list[WorkflowComponent]:
     """Load the repository at root and build the named stack (raises LockstepError with every problem)."""
     result = validate_repo(root).require_valid()
-    return build(result, result.stack(stack_name), commit_of=git_commit_of(root), epoch=epoch_from_env())
+    return build(result, result.stack(stack_name), commit_of=commits(root, result.workflows), epoch=epoch_from_env())
 
 
 def main() -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from google.protobuf.json_format import MessageToDict
 
-from infra.gitinfo import commit_of
+from infra.gitinfo import UNCOMMITTED, commits, workflow_paths
 from infra.loader import load_repo
+from infra.model import Workflow
 from infra.preflight import cache as cache_mod
 from infra.preflight import run as run_mod
 from infra.preflight.capture import capture
-from infra.preflight.commits import commits
 from infra.preflight.evaluate import run_capture
 from infra.program import build
 from tests.preview_support import REPO, edit, git, scratch_repo
@@ -45,6 +46,16 @@ def test_code_hash_ignores_caches_and_the_packs_virtualenv(tmp_path: Path) -> No
     (code / "policies" / "venv" / "lib").mkdir(parents=True)
     (code / "policies" / "venv" / "lib" / "x.py").write_text("x = 1\n")
     assert cache_mod.code_hash(code) == before
+
+
+def commit_of(root: Path) -> Callable[[Workflow], str]:
+    """The definition, one workflow at a time: the oracle the batched version must agree with."""
+    def of(wf: Workflow) -> str:
+        paths = workflow_paths(wf)
+        if git(root, "status", "--porcelain", "--", *paths).strip():
+            return UNCOMMITTED
+        return git(root, "log", "-1", "--format=%H", "--", *paths).strip() or UNCOMMITTED
+    return of
 
 
 def test_batched_commit_stamps_equal_gitinfo_for_clean_and_dirty_workflows(tmp_path: Path) -> None:

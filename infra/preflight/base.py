@@ -13,12 +13,9 @@ from __future__ import annotations
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from infra.errors import LockstepError
-from infra.gitinfo import UNCOMMITTED, workflow_paths
-from infra.model import Workflow
 
 
 def _git(root: Path, *args: str) -> str:
@@ -53,16 +50,6 @@ def export(root: Path, rev: str, parent: Path) -> Path:
         with tarfile.open(fileobj=fh) as tar:
             tar.extractall(dest, filter="data")
     return dest
-
-
-def commit_at(root: Path, rev: str) -> Callable[[Workflow], str]:
-    """Return, per workflow of the base tree, the last commit up to `rev` that touched it (as gitinfo does at HEAD)."""
-    def of(wf: Workflow) -> str:
-        try:
-            return _git(root, "log", "-1", "--format=%H", rev, "--", *workflow_paths(wf)) or UNCOMMITTED
-        except LockstepError:
-            return UNCOMMITTED
-    return of
 
 
 def changed_paths(root: Path, rev: str) -> set[str]:

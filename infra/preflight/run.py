@@ -16,13 +16,13 @@ from typing import Any
 
 from infra import fidelity
 from infra.errors import LockstepError
+from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.preflight import base as base_rev
 from infra.preflight.analyze import Diagnostic
 from infra.preflight.cache import Cache, code_hash, key
 from infra.preflight.capture import Capture
-from infra.preflight.commits import commits
 from infra.preflight.evaluate import Rules, Slice, evaluate, run_capture, stack_wide
 from infra.preflight.plan import Change, Resource, diff
 from policies import lib, pack

@@ -12,7 +12,7 @@ import heapq
 from collections.abc import Callable, Iterator
 
 from infra.schedule.calendar import CalendarSpec
-from infra.schedule.tzmap import ZoneMap, wall_of
+from infra.schedule.tzmap import Transition, ZoneMap, wall_of
 
 Mapper = Callable[[int], tuple[int, ...]]
 LOOKBACK = 3 * 3600  # an instant after `after` can belong to a wall up to one DST shift earlier
@@ -21,15 +21,7 @@ LOOKBACK = 3 * 3600  # an instant after `after` can belong to a wall up to one D
 def canonical_mapper(zmap: ZoneMap, point_in_time: bool) -> Mapper:
     """Canonical meaning (see canonical.py): point-in-time shifts out of a gap and fires once (first) in an
     overlap; interval schedules fire every instant whose wall time matches (none in a gap, both in an overlap)."""
-    def mapper(wall: int) -> tuple[int, ...]:
-        instants = zmap.resolve(wall)
-        if not point_in_time or len(instants) == 1:
-            return instants
-        if instants:
-            return instants[:1]
-        trans = zmap.transition_near(wall)
-        return (wall - trans.before,) if trans is not None else ()
-    return mapper
+    return _fixed_time_mapper(zmap, point_in_time, lambda wall, trans: wall - trans.before)
 
 
 def skip_gap_first_overlap(zmap: ZoneMap) -> Mapper:
@@ -43,6 +35,11 @@ def debian_mapper(zmap: ZoneMap, fixed_time: bool) -> Mapper:
     """Debian cron [C2]: a fixed-time job whose time was skipped runs at the change (first real minute); a
     fixed-time job in the repeated hour runs once (first); wildcard jobs follow the clock (none in a gap, both
     passes in an overlap). Fixed-time = minute and hour fields do not start with '*' (cron.c, cronsim)."""
+    return _fixed_time_mapper(zmap, fixed_time, lambda _wall, trans: trans.at)
+
+
+def _fixed_time_mapper(zmap: ZoneMap, fixed_time: bool, in_gap: Callable[[int, Transition], int]) -> Mapper:
+    """Map walls as the clock does; a fixed time fires at its first pass in an overlap, at in_gap() in a gap."""
     def mapper(wall: int) -> tuple[int, ...]:
         instants = zmap.resolve(wall)
         if not fixed_time or len(instants) == 1:
@@ -50,13 +47,8 @@ def debian_mapper(zmap: ZoneMap, fixed_time: bool) -> Mapper:
         if instants:
             return instants[:1]
         trans = zmap.transition_near(wall)
-        return (trans.at,) if trans is not None else ()
+        return (in_gap(wall, trans),) if trans is not None else ()
     return mapper
-
-
-def utc_mapper(wall: int) -> tuple[int, ...]:
-    """UTC: walls are instants."""
-    return (wall,)
 
 
 def iter_mapped(spec: CalendarSpec, zmap: ZoneMap, after: int, mapper: Mapper) -> Iterator[int]:
