@@ -4,7 +4,7 @@
 *current* one on every dynamic resource and never restores it. Each on-prem workflow (a dynamic resource) adds one
 wrapper: serialization gets slower with every resource, and after ~950 of them in one process it fails with
 RecursionError. The offline engine restores the original before every capture; the real program needs the same
-(reported to the on-prem owner: infra/onprem/resource.py).
+(reported to the on-prem owner: infra/targets/onprem/host/resource.py).
 """
 
 from __future__ import annotations

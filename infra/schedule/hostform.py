@@ -1,7 +1,7 @@
 """The on-prem native form: the one schedule a cron or systemd host is given, and the guard that filters it.
 
 `host_form` is the only place this form is computed: `translate` (and so equivalence, explain and fidelity) and
-the on-prem manifest (`infra.onprem.manifest.schedule_entry`, what is installed on the host) both call it.
+the on-prem manifest (`infra.targets.onprem.host.manifest.schedule_entry`, what is installed on the host) both call it.
 
 Rules (each implemented below):
 * The host scheduler starts the runner on a *superset* of the canonical fire minutes, at every hour of every day;

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from onprem_support import Host, bundle, canonical, make_props, read_jsonl, wait_until
 
-from infra.onprem.provider import OnpremWorkflowProvider
+from infra.targets.onprem.host.provider import OnpremWorkflowProvider
 
 FIRST_RUN_S = 130
 SECOND_RUN_S = 200

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from onprem_support import Host, bundle, canonical, make_props, read_jsonl
 
-from infra.onprem.provider import OnpremWorkflowProvider
-from infra.onprem.ssh import DriftRefused, FencedError, OnpremError, SshSession
+from infra.targets.onprem.host.provider import OnpremWorkflowProvider
+from infra.targets.onprem.host.ssh import DriftRefused, FencedError, OnpremError, SshSession
 
 OK_CODE = "def handler(event, context):\n    print('ok', event['workflow'])\n"
 
@@ -151,8 +151,8 @@ def test_onprem_manual_crontab_edit_is_seen_by_read_and_not_silently_reverted(on
 @pytest.mark.parametrize("fault", ["after-switch", "after-schedule"])
 def test_onprem_host_side_crash_half_way_through_activate_is_converged_by_the_retry(
         onprem_host: Host, tmp_path: Path, fault: str) -> None:
-    from infra.onprem import deploy as steps
-    from infra.onprem.props import Props
+    from infra.targets.onprem.host import deploy as steps
+    from infra.targets.onprem.host.props import Props
 
     name = f"crash-{fault}"
     provider = OnpremWorkflowProvider()

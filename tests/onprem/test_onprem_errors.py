@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from onprem_support import KEY_ENV, Host, bundle, canonical, make_props
 
-from infra.onprem.provider import OnpremWorkflowProvider
-from infra.onprem.ssh import OnpremError
+from infra.targets.onprem.host.provider import OnpremWorkflowProvider
+from infra.targets.onprem.host.ssh import OnpremError
 
 CODE = "def handler(event, context):\n    return None\n"
 

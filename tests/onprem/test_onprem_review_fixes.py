@@ -15,14 +15,14 @@ from test_onprem_runner import events, install, run
 from test_onprem_units import _host, _workflow
 
 from infra.model import Schedule
-from infra.onprem import crontab, hostops, runner, systemd
-from infra.onprem.deploy import zone_mismatch, zone_probe_instants
-from infra.onprem.layout import Layout, UnsafeValue
-from infra.onprem.manifest import build_plan
-from infra.onprem.props import Props, check, props_for
-from infra.onprem.provider import live_view
-from infra.onprem.ssh import OnpremError
 from infra.schedule.translate import Native, translate
+from infra.targets.onprem.host import crontab, hostops, runner, systemd
+from infra.targets.onprem.host.deploy import zone_mismatch, zone_probe_instants
+from infra.targets.onprem.host.layout import Layout, UnsafeValue
+from infra.targets.onprem.host.manifest import build_plan
+from infra.targets.onprem.host.props import Props, check, props_for
+from infra.targets.onprem.host.provider import live_view
+from infra.targets.onprem.host.ssh import OnpremError
 
 UTC = dt.UTC
 INJECT = "/srv/x\n* * * * * touch /tmp/pwned\n#"

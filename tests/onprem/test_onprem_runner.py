@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from onprem_support import read_jsonl
 
-from infra.onprem import runner
-from infra.onprem.layout import Layout
-from infra.onprem.manifest import CANONICAL_SOURCE
+from infra.targets.onprem.host import runner
+from infra.targets.onprem.host.layout import Layout
+from infra.targets.onprem.host.manifest import CANONICAL_SOURCE
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else shutil.which("python3") or "python3"
 VERSION = "0123456789abcdef0123456789abcdef"

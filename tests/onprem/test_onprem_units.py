@@ -12,12 +12,12 @@ import pytest
 from onprem_support import KEY_ENV, bundle, canonical
 
 from infra.model import Function, Location, OnpremHost, Retry, Schedule, TargetSpec, Workflow
-from infra.onprem import crontab, systemd
-from infra.onprem.layout import Layout
-from infra.onprem.manifest import build_plan, content_version
-from infra.onprem.props import Props, check, props_for
-from infra.onprem.provider import OnpremWorkflowProvider, live_view
 from infra.schedule import hostform as tzguard
+from infra.targets.onprem.host import crontab, systemd
+from infra.targets.onprem.host.layout import Layout
+from infra.targets.onprem.host.manifest import build_plan, content_version
+from infra.targets.onprem.host.props import Props, check, props_for
+from infra.targets.onprem.host.provider import OnpremWorkflowProvider, live_view
 
 BLOCK = crontab.render_block("nightly", "a" * 32, "0", "/usr/bin/python3", "/b/workflows/nightly/current/r.py",
                              "/b/workflows/nightly/cron.log")
@@ -176,7 +176,7 @@ def test_onprem_plan_is_content_addressed_and_stable(tmp_path: Path) -> None:
 
 
 def test_onprem_plan_refuses_a_bundle_that_changed_since_its_digest(tmp_path: Path) -> None:
-    from infra.onprem.manifest import BundleChanged
+    from infra.targets.onprem.host.manifest import BundleChanged
 
     props = Props(props_for(_workflow(tmp_path), _host(), epoch=1, commit="c1", repo_root=tmp_path))
     (tmp_path / "functions" / "nightly" / "main.py").write_text("changed = True\n")
@@ -244,7 +244,7 @@ def test_onprem_provider_survives_pulumis_dill_serialization(monkeypatch: pytest
 def test_onprem_workflow_resource_registers_plain_props_under_pulumi_mocks(tmp_path: Path) -> None:
     import pulumi
 
-    from infra.onprem.resource import OnpremWorkflow
+    from infra.targets.onprem.host.resource import OnpremWorkflow
 
     seen: list[pulumi.runtime.MockResourceArgs] = []
 
@@ -277,8 +277,8 @@ def test_onprem_workflow_resource_registers_plain_props_under_pulumi_mocks(tmp_p
 def test_onprem_hostops_systemd_path_writes_units_and_enables_the_timer(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """systemd cannot run here: drive the host-side script in-process with a recording stand-in for systemctl."""
-    from infra.onprem import deploy as steps
-    from infra.onprem import hostops
+    from infra.targets.onprem.host import deploy as steps
+    from infra.targets.onprem.host import hostops
 
     bin_dir, calls = tmp_path / "bin", tmp_path / "systemctl.calls"
     bin_dir.mkdir()

@@ -13,7 +13,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from infra.onprem.layout import Layout, safe_path
+from infra.targets.onprem.host.layout import Layout, safe_path
 
 # The superset timer (infra.schedule.hostform.on_calendar): minutes, every hour, in UTC.
 ON_CALENDAR_RE = re.compile(r"^\*-\*-\* \*:(\*|\d{2}(,\d{2})*):00 UTC$")

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from infra.digest import code_digest, code_files
-from infra.onprem import crontab, systemd
-from infra.onprem.layout import safe_path
-from infra.onprem.props import Props
 from infra.schedule.hostform import HostForm, host_form
+from infra.targets.onprem.host import crontab, systemd
+from infra.targets.onprem.host.layout import safe_path
+from infra.targets.onprem.host.props import Props
 
 MANIFEST_SCHEMA = 1
 HERE = Path(__file__).resolve().parent
-CANONICAL_SOURCE = HERE.parent / "schedule" / "canonical.py"
+CANONICAL_SOURCE = HERE.parents[2] / "schedule" / "canonical.py"
 
 
 class BundleChanged(Exception):

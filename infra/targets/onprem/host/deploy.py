@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from infra.onprem import hostops
-from infra.onprem.layout import UnsafeValue
-from infra.onprem.manifest import BundleChanged, build_plan
-from infra.onprem.props import Props
-from infra.onprem.ssh import DriftRefused, FencedError, OnpremError, SshSession
 from infra.schedule.hostform import HostFormError
 from infra.schedule.tzmap import zone_map
+from infra.targets.onprem.host import hostops
+from infra.targets.onprem.host.layout import UnsafeValue
+from infra.targets.onprem.host.manifest import BundleChanged, build_plan
+from infra.targets.onprem.host.props import Props
+from infra.targets.onprem.host.ssh import DriftRefused, FencedError, OnpremError, SshSession
 
 HERE = Path(__file__).resolve().parent
 StepHook = Callable[[str, SshSession], None]
@@ -60,7 +60,7 @@ def base_request(props: Props, backend_detail: dict[str, Any] | None = None) -> 
     req: dict[str, Any] = {"layout": props.layout.as_dict(), "epoch": props.epoch,
                            "backend": props.host["scheduler"], "on_drift": props.raw.get("on_drift", "refuse")}
     if props.host["scheduler"] == "systemd":
-        from infra.onprem import systemd
+        from infra.targets.onprem.host import systemd
 
         plan = systemd.unit_plan(props.name, root_user=props.host["user"] == "root")
         req.update(unit_dir=plan.unit_dir, user_mode=plan.user_mode, timer=plan.timer, unit_names=plan.names)

@@ -1,8 +1,8 @@
-"""On-prem: places the SSH dynamic resource (infra.onprem.resource.OnpremWorkflow) for a workflow on its host.
+"""On-prem: places the SSH dynamic resource (`host.resource.OnpremWorkflow`) for a workflow on its host.
 
-The resource itself (upload, crontab or systemd timer, runner, fencing) is infra/onprem's; this component only
-chooses the host, builds the inputs with `infra.onprem.props.props_for` (host, scheduler kind, canonical fields,
-digests, stamps) and registers one child: `{workflow}-{host}`.
+The resource itself (upload, crontab or systemd timer, runner, fencing) lives in `host/`; this component only
+chooses the host, builds the inputs with `host.props.props_for` (host, scheduler kind, canonical fields, digests,
+stamps) and registers one child: `{workflow}-{host}`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import pulumi
 from infra import naming
 from infra.model import OnpremHost, StackConfig
 from infra.model import Workflow as Wf
-from infra.onprem.props import props_for
-from infra.onprem.resource import OnpremWorkflow
 from infra.schedule.translate import translate as translate_schedule
 from infra.stamps import stamps
 from infra.targets.base import Context
+from infra.targets.onprem.host.props import props_for
+from infra.targets.onprem.host.resource import OnpremWorkflow
 
 TYPE = "lockstep:onprem:Workflow"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from infra.digest import canonical_fields
 from infra.model import OnpremHost, Workflow
-from infra.onprem.layout import Layout, UnsafeValue
-from infra.onprem.ssh import HostConn, OnpremError
+from infra.targets.onprem.host.layout import Layout, UnsafeValue
+from infra.targets.onprem.host.ssh import HostConn, OnpremError
 
 SCHEMA = "1"
 # A change of any of these puts the workflow somewhere else: replace (create there, then delete here).

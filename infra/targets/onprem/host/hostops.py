@@ -26,7 +26,7 @@ from typing import Any
 
 # In the package (tests, type checks) import the crontab module; on the host its source is prepended instead.
 with contextlib.suppress(ImportError):
-    from infra.onprem.crontab import block_lines, find_blocks, replace_block, stray_lines
+    from infra.targets.onprem.host.crontab import block_lines, find_blocks, replace_block, stray_lines
 
 OK, USAGE, FENCED, DRIFT, OS_ERROR, LOCKED = 0, 2, 3, 4, 5, 6
 

@@ -7,11 +7,11 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from infra.onprem.provider import OnpremWorkflowProvider
+from infra.targets.onprem.host.provider import OnpremWorkflowProvider
 
 
 class OnpremWorkflow(Resource, module="lockstep-onprem", name="Workflow"):
-    """One workflow deployed over SSH to cron or systemd; inputs come from `infra.onprem.props.props_for`."""
+    """One workflow deployed over SSH to cron or systemd; inputs come from `props.props_for`."""
 
     version: pulumi.Output[str]
     digest: pulumi.Output[str]

@@ -18,11 +18,11 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.onprem import deploy as steps
-from infra.onprem import hostops
-from infra.onprem.deploy import StepHook
-from infra.onprem.props import REPLACE_KEYS, UPDATE_KEYS, Props, check, get
-from infra.onprem.ssh import SshSession
+from infra.targets.onprem.host import deploy as steps
+from infra.targets.onprem.host import hostops
+from infra.targets.onprem.host.deploy import StepHook
+from infra.targets.onprem.host.props import REPLACE_KEYS, UPDATE_KEYS, Props, check, get
+from infra.targets.onprem.host.ssh import SshSession
 
 PROVIDER_KEY = "__provider"
 

@@ -1,0 +1,1 @@
+"""The azure target: everything Lockstep knows about this platform lives in this folder."""

@@ -1,0 +1,1 @@
+"""The gcp target: everything Lockstep knows about this platform lives in this folder."""

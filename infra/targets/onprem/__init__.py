@@ -1,0 +1,1 @@
+"""The onprem target: everything Lockstep knows about this platform lives in this folder."""
