@@ -4,9 +4,10 @@ The zip has sorted entries, a fixed timestamp (1980-01-01) and fixed permissions
 same canonical fields always give the same bytes and the same digest, on any machine. The user's code goes under
 `app/`; the shim at the root is the platform's entry point and calls the workflow's handler:
   aws    lockstep_handler.py  resolves secret references (Secrets Manager) at cold start, then calls the handler
-  azure  function_app.py      Python v2 programming model, timer trigger on "%LOCKSTEP_SCHEDULE%" (an app setting),
-                              the retry policy; host.json carries functionTimeout
+  azure  function_app.py      Python v2 programming model, timer trigger on "%LOCKSTEP_SCHEDULE%" with the retry
+                              policy of LOCKSTEP_RETRY (app settings)
   gcp    main.py              functions-framework HTTP entry that Cloud Scheduler calls with an OIDC token
+Every shim calls the handler named by LOCKSTEP_ENTRY, so a package depends on the code alone.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def bundle(wf: Workflow, root: Path, platform: str) -> Bundle:
     """Build (or reuse) the package of a workflow for one platform and return it."""
     files = {f"app/{p.relative_to(root / wf.function.source).as_posix()}": p.read_bytes()
              for p in code_files(root / wf.function.source)}
-    files.update(shim_files(wf, platform))
+    files.update(shim_files(platform))
     data = zip_bytes(files)
     digest = hashlib.sha256(data).hexdigest()
     path = build_dir() / f"{wf.name}-{platform}-{digest}.zip"
@@ -83,50 +84,47 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def shim_files(wf: Workflow, platform: str) -> dict[str, bytes]:
-    """Return the platform's entry-point files for a workflow."""
+def shim_files(platform: str) -> dict[str, bytes]:
+    """Return the platform's entry-point files; they read the entry point and settings from the environment."""
     if platform == "aws":
-        return {"lockstep_handler.py": _aws_shim(wf).encode()}
+        return {"lockstep_handler.py": _AWS_SHIM.encode()}
     if platform == "azure":
-        return {"function_app.py": _azure_shim(wf).encode(), "host.json": _host_json(wf).encode(),
+        return {"function_app.py": _AZURE_SHIM.encode(), "host.json": _HOST_JSON.encode(),
                 "requirements.txt": f"{AZURE_FUNCTIONS}\n".encode()}
     if platform == "gcp":
-        return {"main.py": _gcp_shim(wf).encode(), "requirements.txt": f"{FUNCTIONS_FRAMEWORK}\n".encode()}
+        return {"main.py": _GCP_SHIM.encode(), "requirements.txt": f"{FUNCTIONS_FRAMEWORK}\n".encode()}
     raise ValueError(f"no shim for platform {platform!r}")
 
 
+# The entry point is the LOCKSTEP_ENTRY setting, not baked into the package: what the engine registered (and a live
+# reader sees) is what runs, and one package serves every workflow with the same code.
 _PRELUDE = '''import importlib
 import importlib.util
+import json
 import os
 import sys
 
 _APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app")
 sys.path.insert(0, _APP)
+_MODULE, _, _HANDLER = os.environ["LOCKSTEP_ENTRY"].rpartition(".")
 
 
 def _load_user_module():
     # Loaded under its own name: the GCP shim is itself `main`, the usual name of the user's module.
-    if "." in {module!r}:
-        return importlib.import_module({module!r})
-    spec = importlib.util.spec_from_file_location("lockstep_user_{module}", os.path.join(_APP, {file!r}))
+    if "." in _MODULE:
+        return importlib.import_module(_MODULE)
+    spec = importlib.util.spec_from_file_location("lockstep_user_" + _MODULE, os.path.join(_APP, _MODULE + ".py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-_user_handler = getattr(_load_user_module(), {handler!r})
+_user_handler = getattr(_load_user_module(), _HANDLER)
 '''
 
-
-def _prelude(wf: Workflow) -> str:
-    fn = wf.function
-    return _PRELUDE.format(module=fn.module, file=fn.module.replace(".", "/") + ".py", handler=fn.handler)
-
-
-def _aws_shim(wf: Workflow) -> str:
-    return '"""Lockstep Lambda entry (generated): resolve secret references once, then run the handler."""\n' + \
-        "import json\n" + _prelude(wf) + '''
+_AWS_SHIM = '"""Lockstep Lambda entry (generated): resolve secret references once, then run the handler."""\n' + \
+    _PRELUDE + '''
 _resolved = False
 
 
@@ -147,43 +145,31 @@ def handler(event, context):
     return _user_handler(event, context)
 '''
 
-
-def _azure_retry(wf: Workflow) -> str:
-    r = wf.retry
-    if r.attempts <= 1:
-        return ""
-    if r.backoff == "fixed":
-        return (f'@app.retry(strategy="fixed_delay", max_retry_count="{r.attempts - 1}", '
-                f'delay_interval="{timespan(r.delay_s)}")\n')
-    return (f'@app.retry(strategy="exponential_backoff", max_retry_count="{r.attempts - 1}", '
-            f'minimum_interval="{timespan(r.delay_s)}", maximum_interval="{timespan(r.max_delay_s)}")\n')
-
-
-def _azure_shim(wf: Workflow) -> str:
-    return '"""Lockstep Azure Functions entry (generated): a timer trigger whose schedule is an app setting."""\n' + \
-        "import azure.functions as func\n" + \
-        _prelude(wf) + '''
+# The retry policy is the LOCKSTEP_RETRY app setting (the arguments of `app.retry`), read when the host indexes.
+_AZURE_SHIM = '"""Lockstep Azure Functions entry (generated): a timer trigger on an app-setting schedule."""\n' + \
+    "import azure.functions as func\n" + _PRELUDE + '''
 app = func.FunctionApp()
+_RETRY = json.loads(os.environ.get("LOCKSTEP_RETRY") or "{}")
+
+
+def _with_retry(function):
+    return app.retry(**_RETRY)(function) if _RETRY else function
 
 
 @app.function_name(name="lockstep")
-''' + _azure_retry(wf) + '''@app.timer_trigger(schedule="%LOCKSTEP_SCHEDULE%", arg_name="timer", run_on_startup=False,
-                   use_monitor=True)
+@_with_retry
+@app.timer_trigger(schedule="%LOCKSTEP_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 def lockstep(timer: func.TimerRequest) -> None:
     _user_handler({"source": "azure.timer", "past_due": timer.past_due}, None)
 '''
 
+# functionTimeout is the AzureFunctionsJobHost__functionTimeout app setting, which overrides host.json.
+_HOST_JSON = json.dumps({"version": "2.0", "extensionBundle": {"id": "Microsoft.Azure.Functions.ExtensionBundle",
+                                                               "version": "[4.*, 5.0.0)"}},
+                        indent=2, sort_keys=True) + "\n"
 
-def _host_json(wf: Workflow) -> str:
-    return json.dumps({"version": "2.0", "functionTimeout": timespan(wf.timeout_s),
-                       "extensionBundle": {"id": "Microsoft.Azure.Functions.ExtensionBundle",
-                                           "version": "[4.*, 5.0.0)"}}, indent=2, sort_keys=True) + "\n"
-
-
-def _gcp_shim(wf: Workflow) -> str:
-    return '"""Lockstep Cloud Functions entry (generated): Cloud Scheduler calls this over HTTP with OIDC."""\n' + \
-        "import functions_framework\n" + \
-        _prelude(wf) + '''
+_GCP_SHIM = '"""Lockstep Cloud Functions entry (generated): Cloud Scheduler calls this over HTTP with OIDC."""\n' + \
+    "import functions_framework\n" + _PRELUDE + '''
 
 @functions_framework.http
 def lockstep(request):
@@ -192,7 +178,3 @@ def lockstep(request):
 '''
 
 
-def timespan(seconds: int) -> str:
-    """Return seconds as a .NET TimeSpan string (hh:mm:ss), as Azure settings expect."""
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"

@@ -8,8 +8,8 @@ import pulumi
 
 from infra import naming
 from infra.model import Workflow
-from infra.targets import TARGET_MODULES
 from infra.targets.base import Context
+from infra.targets.registry import TARGETS
 
 TYPE = "lockstep:index:Workflow"
 
@@ -23,7 +23,7 @@ class WorkflowComponent(pulumi.ComponentResource):
         self.workflow = wf
         self.targets: dict[str, pulumi.ComponentResource] = {}
         for target in targets:
-            component = TARGET_MODULES[target].Workflow
+            component = TARGETS[target].component()
             self.targets[target] = component(naming.logical(wf.name, target), wf, ctx,
                                              pulumi.ResourceOptions(parent=self))
         self.register_outputs({"workflow": wf.name, "digest": wf.digest, "schema": str(wf.schema),

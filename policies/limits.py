@@ -1,6 +1,6 @@
 """The documented range of each retry/timeout setting a rule checks, by resource type and property path.
 
-The numbers come from infra/fidelity.py, which cites each platform's documentation.
+The numbers come from each target's facts (infra/targets/<t>/facts.py), which cite the platform's documentation.
 """
 
 from __future__ import annotations
@@ -8,25 +8,27 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infra import fidelity as lim
+from infra.targets.aws import facts as aws
+from infra.targets.gcp import facts as gcp
 
 # (type, property path, setting, canonical field, low, high): the documented range of each limited setting.
 LIMITS = (
-    ("aws:lambda/function:Function", "timeout", "Lambda timeout", "timeout", 1, lim.LAMBDA_MAX_TIMEOUT_S),
+    ("aws:lambda/function:Function", "timeout", "Lambda timeout", "timeout", 1, aws.LAMBDA_MAX_TIMEOUT_S),
     ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "maximumRetryAttempts",
-     "MaximumRetryAttempts", "retry", 0, lim.LAMBDA_MAX_RETRIES),
+     "MaximumRetryAttempts", "retry", 0, aws.LAMBDA_MAX_RETRIES),
     ("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "maximumEventAgeInSeconds",
-     "MaximumEventAgeInSeconds", "retry", 60, lim.LAMBDA_MAX_EVENT_AGE_S),
+     "MaximumEventAgeInSeconds", "retry", aws.LAMBDA_MIN_EVENT_AGE_S, aws.LAMBDA_MAX_EVENT_AGE_S),
     ("aws:scheduler/schedule:Schedule", "target.retryPolicy.maximumRetryAttempts",
-     "scheduler MaximumRetryAttempts", "retry", 0, 185),
+     "scheduler MaximumRetryAttempts", "retry", 0, aws.SCHEDULER_MAX_RETRIES),
     ("aws:scheduler/schedule:Schedule", "target.retryPolicy.maximumEventAgeInSeconds",
-     "scheduler MaximumEventAgeInSeconds", "retry", 60, lim.SCHEDULER_MAX_EVENT_AGE_S),
+     "scheduler MaximumEventAgeInSeconds", "retry", aws.SCHEDULER_MIN_EVENT_AGE_S,
+     aws.SCHEDULER_MAX_EVENT_AGE_S),
     ("gcp:cloudscheduler/job:Job", "retryConfig.retryCount", "Cloud Scheduler retry_count", "retry", 0,
-     lim.GCP_MAX_RETRIES),
+     gcp.MAX_RETRIES),
     ("gcp:cloudscheduler/job:Job", "attemptDeadline", "Cloud Scheduler attempt_deadline", "timeout",
-     lim.GCP_MIN_ATTEMPT_DEADLINE_S, lim.GCP_MAX_ATTEMPT_DEADLINE_S),
+     gcp.MIN_ATTEMPT_DEADLINE_S, gcp.MAX_ATTEMPT_DEADLINE_S),
     ("gcp:cloudfunctionsv2/function:Function", "serviceConfig.timeoutSeconds", "Cloud Functions timeout",
-     "timeout", 1, 3600),
+     "timeout", 1, gcp.MAX_FUNCTION_TIMEOUT_S),
 )
 
 

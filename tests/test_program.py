@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -25,7 +26,7 @@ from infra.errors import SpecInvalid
 from infra.loader import load_repo
 from infra.preflight.capture import Capture, capture
 from infra.stamps import KEYS
-from infra.targets import TARGET_MODULES
+from infra.targets.registry import TARGETS
 
 REAL_TYPES = {
     "aws": ("aws:scheduler/schedule:Schedule", "aws:lambda/function:Function"),
@@ -130,10 +131,15 @@ def test_children_inherit_the_explicit_providers_of_the_top_component() -> None:
     assert len(cap.of_type("pulumi:providers:aws")) == 1, "one provider per region, shared by every workflow"
 
 
-def test_each_target_module_exposes_the_same_surface() -> None:
-    for name, module in TARGET_MODULES.items():
-        assert callable(module.translate) and module.Workflow.__name__ == "Workflow", name
-        assert f"lockstep:{name}:Workflow" == module.TYPE
+def test_each_target_folder_has_the_same_files_and_surface() -> None:
+    folders = {p.name for p in (REPO / "infra" / "targets").iterdir() if (p / "__init__.py").is_file()}
+    assert folders == set(TARGETS), "every target folder is listed in infra/targets/registry.py, and only those"
+    for name, spec in TARGETS.items():
+        files = {p.name for p in (REPO / "infra" / "targets" / name).glob("*.py")}
+        assert {"facts.py", "translate.py", "component.py", "normalize.py"} <= files, name
+        component = spec.component()
+        assert component.__name__ == "Workflow" and callable(spec.translate) and callable(spec.normalize), name
+        assert f"lockstep:{name}:Workflow" == importlib.import_module(component.__module__).TYPE
 
 
 def test_wrong_stack_config_stops_the_program_with_the_validate_errors(tmp_path: Path) -> None:
@@ -168,11 +174,10 @@ def test_every_shim_is_valid_python_that_imports_the_workflows_handler() -> None
 
     for wf in load_repo(REPO).workflows:
         for platform in ("aws", "azure", "gcp"):
-            for name, text in shim_files(wf, platform).items():
+            for name, text in shim_files(platform).items():
                 if name.endswith(".py"):
                     compile(text, f"{wf.name}/{platform}/{name}", "exec")
-                    assert f"_user_handler = getattr(_load_user_module(), {wf.function.handler!r})" in \
-                        text.decode(), f"{wf.name}/{platform}/{name}"
+                    assert 'os.environ["LOCKSTEP_ENTRY"].rpartition(".")' in text.decode(), f"{platform}/{name}"
 
 
 def test_the_pulumi_entry_point_builds_the_selected_stack() -> None:
@@ -193,11 +198,17 @@ def test_the_gcp_and_aws_shims_run_the_users_handler(tmp_path: Path, monkeypatch
     import types
 
     wf = next(w for w in load_repo(REPO).workflows if w.name == "queue-drain")
+    cap = prod()
+    registered = {"gcp": one(cap, "gcp:cloudfunctionsv2/function:Function", "queue-drain-function")
+                  .inputs["serviceConfig"]["environmentVariables"],
+                  "aws": one(cap, "aws:lambda/function:Function", "queue-drain-function")
+                  .inputs["environment"]["variables"]}
     fake = types.ModuleType("functions_framework")
     fake.http = lambda fn: fn  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "functions_framework", fake)
     for platform, entry, call in (("gcp", "main.py", "lockstep"), ("aws", "lockstep_handler.py", "handler")):
         target = tmp_path / platform
+        monkeypatch.setenv("LOCKSTEP_ENTRY", registered[platform]["LOCKSTEP_ENTRY"])  # as the platform sets it
         with zipfile.ZipFile(bundle(wf, REPO, platform).path) as archive:
             archive.extractall(target)
         spec = importlib.util.spec_from_file_location("main" if platform == "gcp" else "lockstep_handler",

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import json
+import sys
+import types
 import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from targets_support import REPO, one, prod, settings
@@ -36,14 +42,49 @@ def test_azure_package_is_content_addressed_and_its_shim_binds_the_schedule_sett
     assert blob.inputs["blobName"] in path, f"{blob.urn}: blob name is the archive's content digest"
     with zipfile.ZipFile(path) as archive:
         shim = archive.read("function_app.py").decode()
-        host = archive.read("host.json").decode()
+        host = json.loads(archive.read("host.json"))
         assert "app/main.py" in archive.namelist()
     assert 'schedule="%LOCKSTEP_SCHEDULE%"' in shim
-    assert ('@app.retry(strategy="exponential_backoff", max_retry_count="2", minimum_interval="00:01:00", '
-            'maximum_interval="00:10:00")') in shim
-    assert '"functionTimeout": "00:10:00"' in host
+    assert "functionTimeout" not in host, "the app setting AzureFunctionsJobHost__functionTimeout carries it"
     url = settings(one(cap, APP, "monthly-invoice-run-function"))["WEBSITE_RUN_FROM_PACKAGE"]
     assert url.endswith(f"/packages/{blob.inputs['blobName']}"), url
+
+
+def test_azure_shim_applies_the_registered_retry_policy_and_entry(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the generated function_app.py with the app settings the program registered, as the host would."""
+    cap = prod()
+    app_settings = settings(one(cap, APP, "monthly-invoice-run-function"))
+    blob = one(cap, "azure-native:storage:Blob", "monthly-invoice-run-package")
+    with zipfile.ZipFile(blob.inputs["source"].path) as archive:
+        archive.extractall(tmp_path)
+    retries: list[dict[str, str]] = []
+
+    class FunctionApp:
+        def function_name(self, name: str) -> Any:
+            return lambda f: f
+
+        def retry(self, **kw: str) -> Any:
+            retries.append(kw)
+            return lambda f: f
+
+        def timer_trigger(self, **kw: Any) -> Any:
+            assert kw["schedule"] == "%LOCKSTEP_SCHEDULE%"
+            return lambda f: f
+
+    fake = types.ModuleType("azure.functions")
+    fake.FunctionApp = FunctionApp  # type: ignore[attr-defined]
+    fake.TimerRequest = object  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "azure", types.ModuleType("azure"))
+    monkeypatch.setitem(sys.modules, "azure.functions", fake)
+    for key in ("LOCKSTEP_ENTRY", "LOCKSTEP_RETRY"):
+        monkeypatch.setenv(key, app_settings[key])
+    spec = importlib.util.spec_from_file_location("function_app", tmp_path / "function_app.py")
+    assert spec and spec.loader
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    monkeypatch.delitem(sys.modules, "lockstep_user_main", raising=False)
+    assert retries == [{"strategy": "exponential_backoff", "max_retry_count": "2", "minimum_interval": "00:01:00",
+                        "maximum_interval": "00:10:00"}]
 
 
 def test_azure_hosting_plan_is_the_stacks_plan() -> None:

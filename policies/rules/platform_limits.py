@@ -1,4 +1,4 @@
-"""Retry and timeout settings stay within each platform's documented limits (infra/fidelity.py cites them)."""
+"""Retry and timeout settings stay within each platform's documented limits (infra/targets/<t>/facts.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
-from infra import fidelity as lim
+from infra.targets.azure import facts as azure
 from policies.lib import SOC2_CHANGE, Report, fail_closed, say, stamped
 from policies.limits import LIMITS, seconds
 
@@ -27,7 +27,7 @@ def _limits(t: str, p: Any, plan_sku: str | None) -> Iterator[tuple[str, str, in
         found = {x.get("name"): x.get("value") for x in (p.get("siteConfig") or {}).get("appSettings") or []}
         if found.get("AzureFunctionsJobHost__functionTimeout") is not None:
             yield ("timeout", "functionTimeout (Consumption plan)",
-                   seconds(found["AzureFunctionsJobHost__functionTimeout"]), 1, lim.AZURE_CONSUMPTION_MAX_TIMEOUT_S)
+                   seconds(found["AzureFunctionsJobHost__functionTimeout"]), 1, azure.CONSUMPTION_MAX_TIMEOUT_S)
 
 
 @fail_closed
@@ -53,5 +53,5 @@ POLICY = StackValidationPolicy(
     severity=Severity.HIGH,
     framework=SOC2_CHANGE,
     tags=["per-target", "limits", "lockstep"],
-    remediation_steps="Keep timeout and retries within the limits in infra/fidelity.py, or drop the target.",
+    remediation_steps="Keep timeout and retries within the limits in infra/targets/<t>/facts.py, or drop the target.",
 )

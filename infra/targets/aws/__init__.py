@@ -1,1 +1,18 @@
-"""The aws target: everything Lockstep knows about this platform lives in this folder."""
+"""The AWS target: an EventBridge Scheduler schedule invoking a Lambda function. The only place that knows AWS."""
+
+from __future__ import annotations
+
+from infra.targets.aws import facts
+from infra.targets.aws.normalize import normalize
+from infra.targets.aws.translate import translate
+from infra.targets.base import ComponentClass
+from infra.targets.spec import TargetSpec
+
+
+def _component() -> ComponentClass:
+    from infra.targets.aws.component import Workflow
+
+    return Workflow
+
+
+TARGET = TargetSpec("aws", "AWS", facts.RESERVED_ENV, translate, normalize, _component)

@@ -11,48 +11,23 @@ from the ARNs of the resources themselves (no invokes, so previews run without c
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from infra import fidelity, naming
+from infra import naming
 from infra.bundle import SHIM_HANDLER, bundle
-from infra.model import StackConfig
 from infra.model import Workflow as Wf
-from infra.schedule.translate import Native
-from infra.schedule.translate import translate as translate_schedule
-from infra.stamps import as_env, describe, stamps
+from infra.stamps import CODE_ENV, ENTRY_ENV, SECRETS_ENV, as_env, describe, with_commit
+from infra.targets.aws.normalize import WEBHOOK_TAG
+from infra.targets.aws.translate import translate
 from infra.targets.base import Context
 
 TYPE = "lockstep:aws:Workflow"
 DLQ_RETENTION_S = 14 * 86400
 LOG_RETENTION_DAYS = 30
-
-
-def translate(wf: Wf, stack: StackConfig) -> dict[str, Any]:
-    """Return the native AWS value of every canonical field (what the component deploys)."""
-    native = translate_schedule(wf.schedule, "aws")
-    retries = wf.retry.attempts - 1
-    return {
-        "schedule": native, "timezone": native,
-        "retry.attempts": {"lambda.MaximumRetryAttempts": min(retries, fidelity.LAMBDA_MAX_RETRIES),
-                           "scheduler.MaximumRetryAttempts": retries},
-        "retry.backoff": "Lambda asynchronous retries (fixed by AWS)" if retries else "none",
-        "retry.max_event_age": {"lambda.MaximumEventAgeInSeconds": min(wf.retry.max_event_age_s,
-                                                                       fidelity.LAMBDA_MAX_EVENT_AGE_S),
-                                "scheduler.MaximumEventAgeInSeconds": min(wf.retry.max_event_age_s,
-                                                                          fidelity.SCHEDULER_MAX_EVENT_AGE_S)},
-        "timeout": wf.timeout_s,
-        "allow_overlap": {"ReservedConcurrentExecutions": None if wf.allow_overlap else 1},
-        "notify": [f"sns:{n.kind}:{n.address if n.kind == 'email' else n.describe()}" for n in wf.notify],
-        "memory": wf.local("aws", "memory_mb"),
-        "secrets": {k: f"lockstep/{v.name}" for k, v in sorted(wf.function.secrets.items())},
-        "env": dict(sorted(wf.function.env.items())),
-        "runtime": wf.function.runtime,
-    }
 
 
 def _trust(service: str, account: str | None = None) -> str:
@@ -67,18 +42,17 @@ def account_of(arn: str) -> str:
     return arn.split(":")[4]
 
 
-def exec_policy(log_group_arn: str, region: str, secret_names: list[str]) -> str:
-    """Return the execution role's policy: its own log group, and only the declared secrets."""
+def exec_policy(log_group_arn: str, region: str, secret_ids: list[str]) -> str:
+    """Return the execution role's policy: its own log group, and only the declared secrets (Secrets Manager ids)."""
     statements: list[dict[str, Any]] = [{
         "Sid": "OwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": [f"{log_group_arn}:*"]}]
-    if secret_names:
+    if secret_ids:
         account = account_of(log_group_arn)
         statements.append({
             "Sid": "DeclaredSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
             # Secrets Manager appends '-' and 6 random characters to a secret's ARN.
-            "Resource": [f"arn:aws:secretsmanager:{region}:{account}:secret:lockstep/{n}-??????"
-                         for n in secret_names]})
+            "Resource": [f"arn:aws:secretsmanager:{region}:{account}:secret:{n}-??????" for n in secret_ids]})
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -99,10 +73,9 @@ class Workflow(pulumi.ComponentResource):
 
     def __init__(self, name: str, wf: Wf, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        self._wf, self._ctx, self._tags = wf, ctx, stamps(wf, "aws", ctx.commit)
-        assert ctx.stack.aws is not None
-        self._region = str(wf.local("aws", "region") or ctx.stack.aws.region)
-        self._native = translate(wf, ctx.stack)
+        self._d = translate(wf, ctx.stack).desired  # everything deployed below comes from here
+        self._wf, self._ctx, self._tags = wf, ctx, with_commit(self._d.stamps, ctx.commit)
+        self._region = self._d.region
         self._base = naming.physical("lockstep", ctx.stack.name, wf.name, limit=64)
         self._function()
         self._schedule()
@@ -117,39 +90,34 @@ class Workflow(pulumi.ComponentResource):
         return naming.physical("lockstep", self._ctx.stack.name, self._wf.name, role, limit=limit)
 
     def _function(self) -> None:
-        wf, n, tags = self._wf, naming.logical, self._tags
+        wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
         self.log_group = aws.cloudwatch.LogGroup(n(wf.name, "logs"), name=f"/aws/lambda/{self._base}",
                                                  retention_in_days=LOG_RETENTION_DAYS, tags=tags, opts=self._child())
         self.exec_role = aws.iam.Role(n(wf.name, "exec"), name=self._phys("exec"), tags=tags, opts=self._child(),
                                       assume_role_policy=_trust("lambda.amazonaws.com"))
-        secrets = sorted(v.name for v in wf.function.secrets.values())
+        secrets = sorted(set(d.secrets.values()))
         region = self._region
         self.exec_policy = aws.iam.RolePolicy(
             n(wf.name, "exec-policy"), role=self.exec_role.id, opts=self._child(),
             policy=self.log_group.arn.apply(lambda arn: exec_policy(arn, region, secrets)))
         package = bundle(wf, self._ctx.root, "aws")
-        env = {**self._native["env"], **as_env(tags)}
-        if wf.function.secrets:
-            env["LOCKSTEP_SECRETS"] = json.dumps(self._native["secrets"], sort_keys=True)
+        env = {**d.env, **as_env(tags), ENTRY_ENV: d.entry, CODE_ENV: d.code_digest}
+        if d.secrets:
+            env[SECRETS_ENV] = json.dumps(dict(d.secrets), sort_keys=True)
         self.function = aws.lambda_.Function(
-            n(wf.name, "function"), name=self._base, role=self.exec_role.arn, runtime=wf.function.runtime,
+            n(wf.name, "function"), name=self._base, role=self.exec_role.arn, runtime=d.runtime,
             handler=SHIM_HANDLER["aws"], code=pulumi.FileArchive(str(package.path)),
-            source_code_hash=package.sha256_b64, memory_size=self._native["memory"], timeout=wf.timeout_s,
-            reserved_concurrent_executions=None if wf.allow_overlap else 1,
+            source_code_hash=package.sha256_b64, memory_size=d.memory_mb, timeout=d.timeout_s,
+            reserved_concurrent_executions=d.reserved_concurrency,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=env),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
             description=describe(tags), tags=tags, opts=self._child(depends_on=[self.exec_policy]))
-        attempts: dict[str, int] = self._native["retry.attempts"]
-        age: dict[str, int] = self._native["retry.max_event_age"]
         self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
-            n(wf.name, "invoke-config"), function_name=self.function.name,
-            maximum_retry_attempts=attempts["lambda.MaximumRetryAttempts"],
-            maximum_event_age_in_seconds=age["lambda.MaximumEventAgeInSeconds"], opts=self._child())
+            n(wf.name, "invoke-config"), function_name=self.function.name, maximum_retry_attempts=d.lambda_retries,
+            maximum_event_age_in_seconds=d.lambda_max_event_age_s, opts=self._child())
 
     def _schedule(self) -> None:
-        wf, n, tags = self._wf, naming.logical, self._tags
-        native = self._native["schedule"]
-        assert isinstance(native, Native), "refusals are raised before components are built"
+        wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
         self.dlq = aws.sqs.Queue(n(wf.name, "dlq"), name=self._phys("dlq", 80), tags=tags,
                                  message_retention_seconds=DLQ_RETENTION_S, sqs_managed_sse_enabled=True,
                                  opts=self._child())
@@ -163,27 +131,24 @@ class Workflow(pulumi.ComponentResource):
         # A schedule takes no tags; its group does, so each workflow gets its own group to carry the stamps.
         self.group = aws.scheduler.ScheduleGroup(n(wf.name, "schedules"), name=self._base, tags=tags,
                                                  opts=self._child())
-        attempts: dict[str, int] = self._native["retry.attempts"]
-        age: dict[str, int] = self._native["retry.max_event_age"]
-        s = wf.schedule
         self.schedule = aws.scheduler.Schedule(
             n(wf.name, "schedule"), name=self._base, group_name=self.group.name, description=describe(tags),
-            schedule_expression=native.expression, schedule_expression_timezone=native.timezone,
-            start_date=_iso(s.start), end_date=_iso(s.end), state="ENABLED",
+            schedule_expression=d.schedule_expression, schedule_expression_timezone=d.schedule_timezone,
+            start_date=d.start_date, end_date=d.end_date, state="ENABLED",
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
             target=aws.scheduler.ScheduleTargetArgs(
                 arn=self.function.arn, role_arn=self.scheduler_role.arn,
                 input=json.dumps({"source": "aws.scheduler", "lockstep": tags}, sort_keys=True),
                 retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(
-                    maximum_retry_attempts=attempts["scheduler.MaximumRetryAttempts"],
-                    maximum_event_age_in_seconds=age["scheduler.MaximumEventAgeInSeconds"]),
+                    maximum_retry_attempts=d.scheduler_retries,
+                    maximum_event_age_in_seconds=d.scheduler_max_event_age_s),
                 dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=self.dlq.arn)),
             opts=self._child(depends_on=[self.scheduler_policy]))
 
     def _alerts(self) -> None:
-        wf, n, tags = self._wf, naming.logical, self._tags
-        webhooks = " ".join(x.secret.name for x in wf.notify if x.kind == "webhook" and x.secret)
-        topic_tags = {**tags, **({"lockstep-webhook-secrets": webhooks} if webhooks else {})}
+        wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
+        webhooks = " ".join(d.webhook_secrets)
+        topic_tags = {**tags, **({WEBHOOK_TAG: webhooks} if webhooks else {})}
         self.topic = aws.sns.Topic(n(wf.name, "alerts"), name=self._phys("alerts", 256), tags=topic_tags,
                                    opts=self._child())
         alarm: dict[str, Any] = {"namespace": "AWS/Lambda", "statistic": "Sum", "period": 60, "evaluation_periods": 1,
@@ -199,10 +164,6 @@ class Workflow(pulumi.ComponentResource):
             dimensions={"QueueName": self.dlq.name},
             alarm_description=f"{wf.name}: the scheduler could not invoke the function ({describe(tags)})",
             opts=self._child(), **alarm)
-        for i, target in enumerate(x for x in wf.notify if x.kind == "email"):
+        for i, address in enumerate(d.email_subscriptions):
             aws.sns.TopicSubscription(n(wf.name, f"notify-{i}"), topic=self.topic.arn, protocol="email",
-                                      endpoint=target.address, opts=self._child())
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+                                      endpoint=address, opts=self._child())

@@ -1,1 +1,18 @@
-"""The azure target: everything Lockstep knows about this platform lives in this folder."""
+"""The Azure target: a Function App with a timer trigger on the stack's plan. The only place that knows Azure."""
+
+from __future__ import annotations
+
+from infra.targets.azure import facts
+from infra.targets.azure.normalize import normalize
+from infra.targets.azure.translate import translate
+from infra.targets.base import ComponentClass
+from infra.targets.spec import TargetSpec
+
+
+def _component() -> ComponentClass:
+    from infra.targets.azure.component import Workflow
+
+    return Workflow
+
+
+TARGET = TargetSpec("azure", "Azure", facts.RESERVED_ENV, translate, normalize, _component)

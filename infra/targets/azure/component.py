@@ -9,66 +9,32 @@ storage is identity-based (no account keys are read, so no invokes). Secrets are
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from typing import Any
 
 import pulumi
 import pulumi_azure_native as azn
 
-from infra import fidelity, naming
-from infra.bundle import bundle, timespan
-from infra.model import StackConfig
+from infra import naming
+from infra.bundle import bundle
 from infra.model import Workflow as Wf
-from infra.schedule.translate import Native
-from infra.schedule.translate import translate as translate_schedule
-from infra.stamps import as_env, describe, stamps
+from infra.stamps import CODE_ENV, ENTRY_ENV, as_env, describe, with_commit
+from infra.targets.azure.facts import PLAN_SKUS, PREMIUM_BY_MEMORY
+from infra.targets.azure.translate import (
+    RETRY_SETTING,
+    SCHEDULE_SETTING,
+    TIMEOUT_SETTING,
+    ZONE_SETTING,
+    translate,
+)
 from infra.targets.base import Context
 
 TYPE = "lockstep:azure:Workflow"
 # Built-in role definition IDs (the same in every tenant).
 STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-PLAN_SKUS = {"consumption": ("Y1", "Dynamic", "functionapp"), "premium": ("EP1", "ElasticPremium", "elastic"),
-             "dedicated": ("P1v3", "PremiumV3", "linux"), "flex-consumption": ("FC1", "FlexConsumption", "functionapp")}
-PREMIUM_BY_MEMORY = ((3584, "EP1"), (7168, "EP2"), (14336, "EP3"))
-
-
-def translate(wf: Wf, stack: StackConfig) -> dict[str, Any]:
-    """Return the native Azure value of every canonical field (what the component deploys)."""
-    assert stack.azure is not None
-    plan = fidelity.azure_plan(wf, stack)
-    native = translate_schedule(wf.schedule, "azure", azure_plan=plan, azure_os=stack.azure.os)
-    r, retries = wf.retry, wf.retry.attempts - 1
-    backoff = "none" if not retries else (f"fixed_delay delay_interval={timespan(r.delay_s)}" if r.backoff == "fixed"
-                                          else f"exponential_backoff minimum_interval={timespan(r.delay_s)} "
-                                               f"maximum_interval={timespan(r.max_delay_s)}")
-    vault = stack.azure.key_vault or "(none)"
-    return {
-        "schedule": native, "timezone": native,
-        "retry.attempts": {"max_retry_count": retries} if retries else "no retry policy",
-        "retry.backoff": backoff,
-        "retry.max_event_age": "(no such setting)" if retries else "none",
-        "timeout": {"functionTimeout": timespan(wf.timeout_s)},
-        "allow_overlap": "timer trigger singleton (never overlaps)",
-        "notify": [f"action-group:{n.kind}:{n.address if n.kind == 'email' else n.describe()}" for n in wf.notify],
-        "memory": {"plan": plan, "sku": plan_sku(wf, stack)[0]},
-        "secrets": {k: f"@Microsoft.KeyVault(VaultName={vault};SecretName={v.name})"
-                    for k, v in sorted(wf.function.secrets.items())},
-        "env": dict(sorted(wf.function.env.items())),
-        "runtime": f"Python|{wf.function.runtime.removeprefix('python')}",
-    }
-
-
-def plan_sku(wf: Wf, stack: StackConfig) -> tuple[str, str, str]:
-    """Return (sku name, tier, plan kind) for the workflow's plan; Premium is sized by the workflow's memory."""
-    plan = fidelity.azure_plan(wf, stack)
-    name, tier, kind = PLAN_SKUS[plan]
-    memory = wf.local("azure", "memory_mb")
-    if plan == "premium" and isinstance(memory, int):
-        name = next((sku for limit, sku in PREMIUM_BY_MEMORY if memory <= limit), "EP3")
-    return name, tier, kind
-
-
+PREMIUM_SKUS = tuple((name, *PLAN_SKUS["premium"][1:]) for _mb, name in PREMIUM_BY_MEMORY)
 def role_assignment_name(*parts: str) -> str:
     """Return a deterministic GUID for a role assignment (Azure requires a GUID name)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "lockstep:" + "/".join(parts)))
@@ -77,6 +43,11 @@ def role_assignment_name(*parts: str) -> str:
 def subscription_of(resource_id: str) -> str:
     """Return '/subscriptions/<id>' of an ARM resource ID."""
     return "/".join(resource_id.split("/")[:3])
+
+
+def secret_name(reference: str) -> str:
+    """Return the secret name of a Key Vault reference '@Microsoft.KeyVault(VaultName=v;SecretName=s)'."""
+    return reference.rpartition("SecretName=")[2].rstrip(")")
 
 
 def secret_scope(any_id: str, group: str, vault: str, secret: str) -> str:
@@ -93,10 +64,10 @@ class Workflow(pulumi.ComponentResource):
     def __init__(self, name: str, wf: Wf, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         assert ctx.stack.azure is not None
+        self._d = translate(wf, ctx.stack).desired  # everything deployed below comes from here
         self._wf, self._ctx, self._cfg = wf, ctx, ctx.stack.azure
-        self._tags = stamps(wf, "azure", ctx.commit)
-        self._location = str(wf.local("azure", "location") or self._cfg.location)
-        self._native = translate(wf, ctx.stack)
+        self._tags = with_commit(self._d.stamps, ctx.commit)
+        self._location = self._d.location
         self._group()
         self._storage()
         self._app()
@@ -141,16 +112,16 @@ class Workflow(pulumi.ComponentResource):
             metadata=dict(as_env(self._tags)), opts=self._child())
 
     def _settings(self) -> list[azn.web.NameValuePairArgs]:
-        native = self._native["schedule"]
-        assert isinstance(native, Native), "refusals are raised before components are built"
+        d = self._d
         url = f"https://{self.account_name}.blob.core.windows.net/packages/{self.package.object_name}"
         settings: dict[str, pulumi.Input[str]] = {
             "FUNCTIONS_EXTENSION_VERSION": "~4", "FUNCTIONS_WORKER_RUNTIME": "python",
             "AzureWebJobsStorage__accountName": self.account_name, "WEBSITE_RUN_FROM_PACKAGE": url,
             "APPLICATIONINSIGHTS_CONNECTION_STRING": self.insights.connection_string,
-            "LOCKSTEP_SCHEDULE": native.expression, **native.settings,
-            "AzureFunctionsJobHost__functionTimeout": timespan(self._wf.timeout_s),
-            **self._native["env"], **self._native["secrets"], **as_env(self._tags),
+            SCHEDULE_SETTING: d.schedule, **({ZONE_SETTING: d.time_zone} if d.time_zone else {}),
+            TIMEOUT_SETTING: d.function_timeout, **({RETRY_SETTING: json.dumps(dict(d.retry), sort_keys=True)}
+                                                   if d.retry else {}),
+            **d.env, **d.secrets, **as_env(self._tags), ENTRY_ENV: d.entry, CODE_ENV: d.code_digest,
         }
         return [azn.web.NameValuePairArgs(name=k, value=v) for k, v in settings.items()]
 
@@ -163,7 +134,8 @@ class Workflow(pulumi.ComponentResource):
             n(wf.name, "insights"), resource_name_=self._phys("insights"), kind="web", application_type="web",
             workspace_resource_id=self.workspace.id, ingestion_mode="LogAnalytics", opts=self._child(),
             **self._common())
-        sku, tier, kind = plan_sku(wf, self._ctx.stack)
+        sku = self._d.sku
+        tier, kind = next((t, k) for n, t, k in (*PLAN_SKUS.values(), *PREMIUM_SKUS) if n == sku)
         premium = tier == "ElasticPremium"
         self.plan = azn.web.AppServicePlan(
             n(wf.name, "plan"), name=self._phys("plan"), kind=kind, reserved=True,
@@ -175,7 +147,7 @@ class Workflow(pulumi.ComponentResource):
             kind="functionapp,linux", reserved=True, server_farm_id=self.plan.id, https_only=True,
             identity=azn.web.ManagedServiceIdentityArgs(type=azn.web.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
             site_config=azn.web.SiteConfigArgs(
-                app_settings=self._settings(), linux_fx_version=self._native["runtime"], ftps_state="Disabled",
+                app_settings=self._settings(), linux_fx_version=self._d.runtime, ftps_state="Disabled",
                 min_tls_version="1.2", always_on=True if tier == "PremiumV3" else None),
             opts=self._child(depends_on=[self.blob]), **self._common())
 
@@ -189,26 +161,25 @@ class Workflow(pulumi.ComponentResource):
                 lambda i: f"{subscription_of(i)}/providers/Microsoft.Authorization/roleDefinitions/"
                           f"{STORAGE_BLOB_DATA_OWNER}"), opts=self._child())
         vault, group = self._cfg.key_vault, self._cfg.resource_group
-        for i, (_key, ref) in enumerate(sorted(wf.function.secrets.items())):
+        for i, name in enumerate(sorted({secret_name(ref) for ref in self._d.secrets.values()})):
             # Scoped to the one secret, not the vault: the app reads only what the workflow declares.
             scope = self.storage.id.apply(functools.partial(secret_scope, group=str(group), vault=str(vault),
-                                                            secret=ref.name))
+                                                            secret=name))
             azn.authorization.RoleAssignment(
                 n(wf.name, f"secret-{i}-role"), principal_id=principal, principal_type="ServicePrincipal",
-                role_assignment_name=role_assignment_name(stack, wf.name, "secret", ref.name), scope=scope,
+                role_assignment_name=role_assignment_name(stack, wf.name, "secret", name), scope=scope,
                 role_definition_id=self.storage.id.apply(
                     lambda sid: f"{subscription_of(sid)}/providers/Microsoft.Authorization/roleDefinitions/"
                                 f"{KEY_VAULT_SECRETS_USER}"), opts=self._child())
 
     def _alerts(self) -> None:
         wf, n = self._wf, naming.logical
-        emails = [x for x in wf.notify if x.kind == "email"]
         self.action_group = azn.monitor.ActionGroup(
             n(wf.name, "action-group"), action_group_name=self._phys("alerts"), resource_group_name=self.rg_name,
             location="global", group_short_name=naming.physical(wf.name, limit=12), enabled=True, tags=self._tags,
             email_receivers=[azn.monitor.MicrosoftCommonEmailReceiverArgs(
-                name=f"email-{i}", email_address=x.address, use_common_alert_schema=True)
-                for i, x in enumerate(emails)], opts=self._child())
+                name=f"email-{i}", email_address=address, use_common_alert_schema=True)
+                for i, address in enumerate(self._d.email_receivers)], opts=self._child())
         self.alert = azn.monitor.MetricAlert(
             n(wf.name, "failures-alert"), rule_name=self._phys("failures"), resource_group_name=self.rg_name,
             location="global", description=f"{wf.name}: a run failed ({describe(self._tags)})", severity=2,

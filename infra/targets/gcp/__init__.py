@@ -1,1 +1,18 @@
-"""The gcp target: everything Lockstep knows about this platform lives in this folder."""
+"""The GCP target: a Cloud Scheduler job calling a private Cloud Function (2nd gen). The only place that knows GCP."""
+
+from __future__ import annotations
+
+from infra.targets.base import ComponentClass
+from infra.targets.gcp import facts
+from infra.targets.gcp.normalize import normalize
+from infra.targets.gcp.translate import translate
+from infra.targets.spec import TargetSpec
+
+
+def _component() -> ComponentClass:
+    from infra.targets.gcp.component import Workflow
+
+    return Workflow
+
+
+TARGET = TargetSpec("gcp", "GCP", facts.RESERVED_ENV, translate, normalize, _component)

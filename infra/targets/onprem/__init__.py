@@ -1,1 +1,18 @@
-"""The onprem target: everything Lockstep knows about this platform lives in this folder."""
+"""The on-prem target: a workflow on a server-room host over SSH, started by cron or a systemd timer."""
+
+from __future__ import annotations
+
+from infra.targets.base import ComponentClass
+from infra.targets.onprem import facts
+from infra.targets.onprem.normalize import normalize
+from infra.targets.onprem.translate import translate
+from infra.targets.spec import TargetSpec
+
+
+def _component() -> ComponentClass:
+    from infra.targets.onprem.component import Workflow
+
+    return Workflow
+
+
+TARGET = TargetSpec("onprem", "on-prem", facts.RESERVED_ENV, translate, normalize, _component)

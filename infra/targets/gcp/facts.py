@@ -1,0 +1,26 @@
+"""What Google Cloud documents about Cloud Scheduler and Cloud Functions (2nd gen), with sources. SDK-free.
+
+Sources:
+  [G1] Cloud Scheduler, "Configure cron job schedules" (time zones and DST: behaviour unspecified)
+  [G2] Cloud Scheduler API, Job.retry_config and Job.attempt_deadline (cloud.google.com/scheduler/docs/reference/rest)
+  [G4] Cloud Run functions, "Function timeout" (HTTP functions: at most 60 minutes)
+"""
+
+from __future__ import annotations
+
+MAX_RETRIES = 5                    # Job.retry_config.retry_count 0-5 [G2]
+MIN_ATTEMPT_DEADLINE_S = 15        # HTTP targets: attempt_deadline 15 s - 30 min [G2]
+MAX_ATTEMPT_DEADLINE_S = 1800
+MAX_FUNCTION_TIMEOUT_S = 3600      # HTTP functions [G4]
+RESERVED_ENV = ("K_SERVICE", "K_REVISION", "K_CONFIGURATION", "PORT", "FUNCTION_", "LOCKSTEP_")
+DST_GAP = "Cloud Scheduler leaves DST-gap and overlap behaviour unspecified"  # [G1]
+# Defaults applied when a setting is absent [G2][G4].
+DEFAULT_RETRIES = 0
+DEFAULT_ATTEMPT_DEADLINE = "180s"
+DEFAULT_MIN_BACKOFF = "5s"
+DEFAULT_MAX_BACKOFF = "3600s"
+DEFAULT_MAX_DOUBLINGS = 5
+DEFAULT_MAX_RETRY_DURATION = "0s"
+DEFAULT_TIMEOUT_S = 60
+DEFAULT_MEMORY = "256M"
+DEFAULT_MAX_INSTANCES = 100

@@ -1,0 +1,26 @@
+"""TargetSpec: how a target folder describes itself to the registry (SDK-free; the component is imported on demand)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from infra.model import StackConfig, Workflow
+from infra.targets.base import ComponentClass, Observed, Translation
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One target's surface: names, translate, normalize, and a loader for its Pulumi component."""
+
+    name: str
+    title: str
+    reserved_env: tuple[str, ...]
+    translate: Callable[[Workflow, StackConfig], Translation[Any]]
+    normalize: Callable[[Sequence[Observed]], Any]
+    load_component: Callable[[], ComponentClass]
+
+    def component(self) -> ComponentClass:
+        """Return the Pulumi component class (this imports the provider SDK)."""
+        return self.load_component()
