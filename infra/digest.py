@@ -53,5 +53,10 @@ def canonical_fields(wf: Workflow) -> dict[str, object]:
 
 def spec_digest(wf: Workflow) -> str:
     """Return the spec digest: sha256 of the canonical fields' canonical JSON, truncated to 128 bits."""
-    text = json.dumps(canonical_fields(wf), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return digest_of(canonical_fields(wf))
+
+
+def digest_of(fields: object) -> str:
+    """Return the spec digest of canonical fields given as plain JSON data (as a deployed spec carries them)."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()[:SPEC_DIGEST_CHARS]

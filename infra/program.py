@@ -7,14 +7,12 @@ impossible field stops both with the same file:line messages `lockstep validate`
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pulumi
-import pulumi_aws as aws
-import pulumi_azure_native as azn
-import pulumi_gcp as gcp
 
 from infra import fidelity
 from infra.checks import validate_repo
@@ -24,6 +22,7 @@ from infra.gitinfo import commits
 from infra.loader import LoadResult
 from infra.model import StackConfig, Workflow
 from infra.targets.base import Context
+from infra.targets.registry import TARGETS
 
 EPOCH_ENV = "LOCKSTEP_EPOCH"
 
@@ -41,18 +40,13 @@ class Providers:
         return self._made[key]
 
     def for_workflow(self, wf: Workflow, targets: Sequence[str]) -> list[pulumi.ProviderResource]:
-        """Return the providers a workflow's targets use, honouring its local region / location."""
-        s, out = self._stack, []
-        if "aws" in targets and s.aws:
-            region = str(wf.local("aws", "region") or s.aws.region)
-            out.append(self._get(("aws", region), lambda n: aws.Provider(n, region=region)))
-        if "azure" in targets and s.azure:
-            location = str(wf.local("azure", "location") or s.azure.location)
-            out.append(self._get(("azure-native", location), lambda n: azn.Provider(n, location=location)))
-        if "gcp" in targets and s.gcp:
-            project, region = s.gcp.project, str(wf.local("gcp", "region") or s.gcp.region)
-            out.append(self._get(("gcp", f"{project}-{region}"),
-                                 lambda n: gcp.Provider(n, project=project, region=region)))
+        """Return the providers a workflow's targets use, as each target's desired state says (region, ...)."""
+        out = []
+        for target in targets:
+            component, desired = TARGETS[target].component(), TARGETS[target].translate(wf, self._stack).desired
+            key = component.provider_key(desired)
+            if key is not None:
+                out.append(self._get(key, functools.partial(component.new_provider, d=desired)))
         return out
 
 

@@ -25,6 +25,7 @@ from pulumi_policy.proxy import UnknownValueError
 from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.stamps import KEYS
+from infra.targets.base import Observed
 
 STAMP_KEYS = KEYS  # re-exported for the rules: one definition of the five stamp keys
 
@@ -133,6 +134,39 @@ def fail_closed(validate: Validate) -> Validate:
                        "— make the value known at preview (a literal or a config value), or compute the "
                        "resource from known inputs"), getattr(args, "urn", None))
     return wrapped
+
+
+TARGET_COMPONENT_RE = re.compile(r"^lockstep:(?P<target>[a-z]+):Workflow$")
+
+
+def registered(resources: list[PolicyResource]) -> dict[tuple[str, str], list[Observed]]:
+    """Group every custom resource (and its provider) by (workflow, target), from its lockstep components.
+
+    A resource belongs to the target component it descends from (`lockstep:<target>:Workflow`), whose parent is the
+    workflow's `lockstep:index:Workflow`, named after the workflow: membership comes from the program's structure,
+    not from stamps, so a component that forgets or forges a stamp is still judged.
+    """
+    out: dict[tuple[str, str], list[Observed]] = {}
+    for r in resources:
+        owner = _owner(r)
+        if owner is None:
+            continue
+        group = out.setdefault(owner, [])
+        group.append(Observed(r.resource_type, r.name, r.props))
+        p = r.provider
+        if p is not None and p.resource_type and not any(o.type == p.resource_type for o in group):
+            group.append(Observed(p.resource_type, p.name, p.props))
+    return out
+
+
+def _owner(r: PolicyResource) -> tuple[str, str] | None:
+    parent: PolicyResource | None = r.parent
+    while parent is not None:
+        found = TARGET_COMPONENT_RE.match(parent.resource_type)
+        if found and parent.parent is not None and parent.parent.resource_type == WORKFLOW_COMPONENT:
+            return parent.parent.name, found["target"]
+        parent = parent.parent
+    return None
 
 
 def stamped(resources: list[PolicyResource]) -> Iterator[tuple[PolicyResource, Mapping[str, str]]]:

@@ -9,6 +9,7 @@ from pulumi_policy import EnforcementLevel, Policy
 from policies.rules import (
     artifacts_by_digest,
     canonical_fields,
+    deployed_matches_declared,
     failure_paths,
     least_privilege,
     no_orphans,
@@ -26,6 +27,7 @@ ENFORCEMENT = EnforcementLevel.MANDATORY
 RULES: tuple[ModuleType, ...] = (
     stamps_present, artifacts_by_digest, no_public_invoke, least_privilege,   # per resource
     platform_limits, failure_paths, schedule_equivalence, canonical_fields,  # per workflow (stack rules)
+    deployed_matches_declared,
     workflow_everywhere, no_orphans, no_overlap,                              # across the whole stack
 )
 POLICIES: list[Policy] = [m.POLICY for m in RULES]

@@ -27,7 +27,7 @@ def test_pack_main_imports_its_rules_without_starting_a_server() -> None:
 
 def test_every_rule_is_mandatory_carries_compliance_metadata_and_has_a_unique_name() -> None:
     names = [p.name for p in pack.POLICIES]
-    assert len(set(names)) == len(names) == len(pack.RULES) == 11
+    assert len(set(names)) == len(names) == len(pack.RULES) == 12
     for policy in pack.POLICIES:
         assert policy.enforcement_level == EnforcementLevel.MANDATORY, policy.name
         assert policy.framework is not None and policy.framework.name == "SOC 2", policy.name

@@ -79,10 +79,21 @@ def _properties(reg: Registration, outputs: Mapping[str, Any] | None) -> struct_
     return props
 
 
+def _provider(reg: Registration, providers: Mapping[str, Registration]) -> analyzer_pb2.AnalyzerProviderResource:
+    """Return the resource's provider as the engine sends it (its type, name, URN and inputs), or an empty one."""
+    found = providers.get(reg.provider.rpartition("::")[0]) if reg.provider else None
+    if found is None:
+        return analyzer_pb2.AnalyzerProviderResource()
+    return analyzer_pb2.AnalyzerProviderResource(type=found.type, name=found.name, urn=found.urn,
+                                                 properties=found.object)
+
+
 def stack_request(regs: Iterable[Registration], outputs: Mapping[str, Any] | None = None,
                   project: Mapping[str, tuple[str, ...]] | None = None) -> analyzer_pb2.AnalyzeStackRequest:
     """Return the AnalyzeStackRequest for these registrations; `project` keeps only those top-level properties."""
     request = analyzer_pb2.AnalyzeStackRequest()
+    regs = list(regs)
+    providers = {r.urn: r for r in regs if r.type.startswith("pulumi:providers:")}
     for reg in regs:
         props = _properties(reg, outputs)
         if project is not None:
@@ -93,6 +104,8 @@ def stack_request(regs: Iterable[Registration], outputs: Mapping[str, Any] | Non
             props = kept if reg.custom else props
         resource = request.resources.add(type=reg.type, name=reg.name, urn=reg.urn, parent=reg.parent,
                                          properties=props, options=_options(reg), dependencies=reg.dependencies)
+        if reg.provider and project is None:
+            resource.provider.CopyFrom(_provider(reg, providers))
         for key, urns in reg.property_dependencies.items():
             resource.propertyDependencies[key].urns.extend(urns)
     return request

@@ -39,6 +39,7 @@ class TargetContext:
     azure_plan: str = "premium"
     azure_os: str = "linux"
     host_timezone: str = "UTC"
+    native: Native | Refusal | None = None  # what was registered or deployed; None: translate the canonical schedule
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ def check(schedule: Schedule, targets: Sequence[TargetContext], horizon_days: in
 
 
 def _check_target(model: CanonicalModel, ctx: TargetContext, lo: int, hi: int, outer: tuple[int, int]) -> Verdict:
-    native = translate(model.schedule, ctx.platform, azure_plan=ctx.azure_plan, azure_os=ctx.azure_os,
-                       host_timezone=ctx.host_timezone)
+    native = ctx.native or translate(model.schedule, ctx.platform, azure_plan=ctx.azure_plan,
+                                     azure_os=ctx.azure_os, host_timezone=ctx.host_timezone)
     if isinstance(native, Refusal):
         return _refused(ctx, native, lo)
     try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from infra.model import DIVERGENCE_KINDS, StackConfig, Workflow
 from infra.schedule.equivalence import TargetContext, Verdict, check
+from infra.schedule.translate import Native, Refusal
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,32 @@ def _onprem(host_name: object, stack: StackConfig | None) -> list[TargetContext]
 
 
 def check_workflow(workflow: Workflow, stack: StackConfig | None, horizon_days: int = 400,
-                   start: dt.datetime | None = None) -> tuple[Finding, ...]:
-    """Check one workflow's targets; a divergence is an error unless the workflow accepts its kind for that target."""
-    verdicts = check(workflow.schedule, contexts(workflow, stack), horizon_days, start)
+                   start: dt.datetime | None = None,
+                   registered: Mapping[str, Native | Refusal] | None = None) -> tuple[Finding, ...]:
+    """Check one workflow's targets; a divergence is an error unless the workflow accepts its kind for that target.
+
+    `registered` gives, per target, the native schedule that was registered (or is deployed) to evaluate instead of
+    translating the canonical schedule again: the gate judges what the components deploy.
+    """
+    chosen = contexts(workflow, stack)
+    if registered:
+        chosen = _with_registered(chosen, registered)
+    verdicts = check(workflow.schedule, chosen, horizon_days, start)
     return tuple(_finding(workflow, v) for v in verdicts)
+
+
+def _with_registered(chosen: Sequence[TargetContext],
+                     registered: Mapping[str, Native | Refusal]) -> tuple[TargetContext, ...]:
+    out: list[TargetContext] = []
+    for ctx in chosen:
+        native = registered.get(ctx.target)
+        if native is None:
+            out.append(ctx)
+        elif not any(c.target == ctx.target for c in out):  # one registered form replaces every candidate host
+            host_tz = native.timezone if native.platform == "cron" and isinstance(native, Native) and \
+                native.timezone else ctx.host_timezone
+            out.append(dataclasses.replace(ctx, platform=native.platform, host_timezone=host_tz, native=native))
+    return tuple(out)
 
 
 def _finding(workflow: Workflow, verdict: Verdict) -> Finding:

@@ -62,9 +62,12 @@ def impossible(kind: RefusalKind, reason: str, fix: str) -> Fidelity:
     return Fidelity("impossible", reason, kind, fix)
 
 
-def native(canonical: str, **kw: Any) -> Any:
-    """Declare a Desired attribute and the canonical field it realises (for messages, file:line and explain)."""
-    return field(metadata={"canonical": canonical}, **kw)
+def native(canonical: str, *, compared: bool = True, **kw: Any) -> Any:
+    """Declare a Desired attribute and the canonical field it realises (for messages, file:line and explain).
+
+    `compared=False` marks a carrier (e.g. the whole spec a runner receives) that other attributes already judge.
+    """
+    return field(metadata={"canonical": canonical, "compared": compared}, **kw)
 
 
 D = TypeVar("D")
@@ -116,6 +119,8 @@ def differences(declared: object, observed: object) -> list[Difference]:
         raise TypeError(f"cannot compare {type(declared).__name__} with {type(observed).__name__}")
     out = []
     for f in dataclasses.fields(declared):
+        if not f.metadata.get("compared", True):
+            continue
         a, b = getattr(declared, f.name), getattr(observed, f.name)
         if _plain(a) != _plain(b):
             out.append(Difference(str(f.metadata.get("canonical", f.name)), f.name, _plain(a), _plain(b)))
@@ -126,14 +131,14 @@ def attributes(desired: object) -> list[tuple[str, str, object]]:
     """Return (canonical field, attribute, value) for every attribute of a desired state."""
     assert dataclasses.is_dataclass(desired)
     return [(str(f.metadata.get("canonical", f.name)), f.name, _plain(getattr(desired, f.name)))
-            for f in dataclasses.fields(desired)]
+            for f in dataclasses.fields(desired) if f.metadata.get("compared", True)]
 
 
 def _plain(value: object) -> object:
     """Return a value in a comparable, JSON-ready form (mappings become dicts, sequences tuples)."""
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, Sequence) and not isinstance(value, str):
         return tuple(_plain(v) for v in value)
     return value
 
@@ -144,6 +149,14 @@ class ComponentClass(Protocol):
     def __call__(self, name: str, wf: Workflow, ctx: Context,
                  opts: pulumi.ResourceOptions | None = None) -> pulumi.ComponentResource:
         """Build the component and its children."""
+        ...
+
+    def provider_key(self, d: Any) -> tuple[str, str] | None:
+        """Return what identifies the explicit provider a desired state needs, or None for none."""
+        ...
+
+    def new_provider(self, name: str, d: Any) -> pulumi.ProviderResource:
+        """Return a new explicit provider for a desired state."""
         ...
 
 

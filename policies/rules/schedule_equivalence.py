@@ -7,17 +7,32 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
 from infra.schedule.workflow_check import check_workflow
-from policies.lib import CONFIG_SCHEMA, SOC2_CHANGE, Declared, Report, say, with_declared
+from infra.targets.base import NormalizeError
+from infra.targets.registry import TARGETS
+from policies.lib import CONFIG_SCHEMA, SOC2_CHANGE, Declared, Report, registered, say, with_declared
 
 SCOPE = "workflow"  # judges each deployed workflow on its own resources; the preview caches it per workflow
 
 
 def check(args: Any, report: Report, model: Declared) -> None:
-    """Report each target whose platform fires differently from the canonical schedule (not accepted)."""
-    for wf in model.judged():  # judged from the declaration: a refused target has no resources to look at
+    """Report each target whose registered schedule fires differently from the canonical one (not accepted).
+
+    The fire times are those of the native schedule each target's resources registered (normalized back through
+    infra/targets/<t>/normalize.py); a target with nothing registered (refused, or missing) is judged on the
+    declaration, so its refusal is still reported.
+    """
+    groups = registered(args.resources)
+    for wf in model.judged():
         name = wf.name
         expected = model.expected_targets(wf)
-        for finding in check_workflow(wf, model.stack):
+        natives = {}
+        for target in expected:
+            observed = groups.get((name, target))
+            try:
+                natives[target] = TARGETS[target].normalize(observed).native_schedule() if observed else None
+            except NormalizeError:
+                natives[target] = None  # deployed-matches-declared reports what cannot be read back
+        for finding in check_workflow(wf, model.stack, registered={t: n for t, n in natives.items() if n}):
             if finding.level == "error" and finding.target in expected:
                 # infra.schedule.workflow_check's message already says how to fix it or accept it.
                 report(say(finding.target, name, "schedule", finding.message))

@@ -22,7 +22,7 @@ from infra.bundle import SHIM_HANDLER, bundle
 from infra.model import Workflow as Wf
 from infra.stamps import CODE_ENV, ENTRY_ENV, SECRETS_ENV, as_env, describe, with_commit
 from infra.targets.aws.normalize import WEBHOOK_TAG
-from infra.targets.aws.translate import translate
+from infra.targets.aws.translate import AwsDesired, translate
 from infra.targets.base import Context
 
 TYPE = "lockstep:aws:Workflow"
@@ -70,6 +70,16 @@ class Workflow(pulumi.ComponentResource):
 
     function: aws.lambda_.Function
     schedule: aws.scheduler.Schedule
+
+    @staticmethod
+    def provider_key(d: AwsDesired) -> tuple[str, str]:
+        """Return what identifies the provider this workflow needs (shared by every workflow with the same key)."""
+        return "aws", d.region
+
+    @staticmethod
+    def new_provider(name: str, d: AwsDesired) -> pulumi.ProviderResource:
+        """Return the explicit provider for the desired state's region."""
+        return aws.Provider(name, region=d.region)
 
     def __init__(self, name: str, wf: Wf, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)

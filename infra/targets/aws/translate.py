@@ -39,6 +39,11 @@ class AwsDesired:
     code_digest: str = native("code")
     stamps: Mapping[str, str] = native("stamps")
 
+    def native_schedule(self) -> Native:
+        """Return the schedule as the fire-time model evaluates it (expression, zone, StartDate/EndDate)."""
+        bounds = {k: v for k, v in (("StartDate", self.start_date), ("EndDate", self.end_date)) if v}
+        return Native("aws", self.schedule_expression, self.schedule_timezone, bounds)
+
 
 def translate(wf: Workflow, stack: StackConfig) -> Translation[AwsDesired]:
     """Return the workflow's desired state on AWS and each canonical field's fidelity."""

@@ -26,6 +26,7 @@ from infra.targets.azure.translate import (
     SCHEDULE_SETTING,
     TIMEOUT_SETTING,
     ZONE_SETTING,
+    AzureDesired,
     translate,
 )
 from infra.targets.base import Context
@@ -60,6 +61,16 @@ class Workflow(pulumi.ComponentResource):
     """One workflow on Azure."""
 
     app: azn.web.WebApp
+
+    @staticmethod
+    def provider_key(d: AzureDesired) -> tuple[str, str]:
+        """Return what identifies the provider this workflow needs (shared by every workflow with the same key)."""
+        return "azure-native", d.location
+
+    @staticmethod
+    def new_provider(name: str, d: AzureDesired) -> pulumi.ProviderResource:
+        """Return the explicit provider for the desired state's location."""
+        return azn.Provider(name, location=d.location)
 
     def __init__(self, name: str, wf: Wf, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)

@@ -38,6 +38,11 @@ class AzureDesired:
     code_digest: str = native("code")
     stamps: Mapping[str, str] = native("stamps")
 
+    def native_schedule(self) -> Native:
+        """Return the schedule as the fire-time model evaluates it (NCRONTAB in WEBSITE_TIME_ZONE, else UTC)."""
+        return Native("azure", self.schedule, self.time_zone or "UTC",
+                      {ZONE_SETTING: self.time_zone} if self.time_zone else {})
+
 
 def azure_plan(wf: Workflow, stack: StackConfig) -> str:
     """Return the Azure plan a workflow uses: its local override, else the stack's."""

@@ -19,7 +19,7 @@ from infra.bundle import SHIM_HANDLER, bundle
 from infra.model import Workflow as Wf
 from infra.stamps import CODE_ENV, ENTRY_ENV, as_env, describe, with_commit
 from infra.targets.base import Context
-from infra.targets.gcp.translate import translate
+from infra.targets.gcp.translate import GcpDesired, translate
 
 TYPE = "lockstep:gcp:Workflow"
 
@@ -29,6 +29,16 @@ class Workflow(pulumi.ComponentResource):
 
     function: gcp.cloudfunctionsv2.Function
     job: gcp.cloudscheduler.Job
+
+    @staticmethod
+    def provider_key(d: GcpDesired) -> tuple[str, str]:
+        """Return what identifies the provider this workflow needs (shared by every workflow with the same key)."""
+        return "gcp", f"{d.project}-{d.region}"
+
+    @staticmethod
+    def new_provider(name: str, d: GcpDesired) -> pulumi.ProviderResource:
+        """Return the explicit provider for the desired state's project and region."""
+        return gcp.Provider(name, project=d.project, region=d.region)
 
     def __init__(self, name: str, wf: Wf, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)

@@ -44,6 +44,10 @@ class GcpDesired:
     code_digest: str = native("code")
     stamps: Mapping[str, str] = native("stamps")
 
+    def native_schedule(self) -> Native:
+        """Return the schedule as the fire-time model evaluates it."""
+        return Native("gcp", self.schedule, self.time_zone)
+
 
 def attempt_deadline(timeout_s: int) -> int:
     """Return Cloud Scheduler's attempt deadline: at least the function timeout, within 15 s - 30 min."""

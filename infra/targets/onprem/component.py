@@ -14,9 +14,8 @@ import pulumi
 
 from infra import naming
 from infra.model import Workflow as Wf
-from infra.stamps import with_commit
 from infra.targets.base import Context
-from infra.targets.onprem.host.props import props_for
+from infra.targets.onprem.host.props import props_from
 from infra.targets.onprem.host.resource import OnpremWorkflow
 from infra.targets.onprem.translate import host_of, translate
 
@@ -42,15 +41,23 @@ class Workflow(pulumi.ComponentResource):
 
     resource: OnpremWorkflow
 
+    @staticmethod
+    def provider_key(_d: object) -> None:
+        """Return None: the SSH dynamic provider needs no explicit provider resource."""
+        return None
+
+    @staticmethod
+    def new_provider(name: str, d: object) -> pulumi.ProviderResource:
+        """Never called (provider_key is None)."""
+        raise NotImplementedError(f"on-prem needs no provider ({name})")
+
     def __init__(self, name: str, wf: Wf, ctx: Context, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         assert ctx.stack.onprem is not None
         host = host_of(wf, ctx.stack)
-        desired = translate(wf, ctx.stack).desired
-        props = props_for(wf, host, ctx.epoch, ctx.commit, private_key_env=ctx.stack.onprem.private_key_env,
-                          repo_root=ctx.root)
-        if props["stamps"] != with_commit(desired.stamps, ctx.commit):
-            raise ValueError(f"on-prem stamps of {wf.name!r} differ from its desired state")
+        desired = translate(wf, ctx.stack).desired  # everything deployed comes from here; the host adds the route
+        props = props_from(desired, host, (ctx.root / wf.function.source).resolve(), ctx.epoch, ctx.commit,
+                           private_key_env=ctx.stack.onprem.private_key_env)
         self.resource = _register(naming.logical(wf.name, host.name), props, pulumi.ResourceOptions(parent=self))
         self.register_outputs({"host": host.name, "scheduler": host.scheduler, "version": self.resource.version,
                                "stamps": props["stamps"]})

@@ -7,12 +7,13 @@ typed attribute from those, for the declared workflow (`translate`) and for what
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.digest import canonical_fields
-from infra.model import OnpremHost, StackConfig, Workflow
+from infra.digest import canonical_fields, digest_of
+from infra.model import OnpremHost, Schedule, StackConfig, Workflow
 from infra.schedule.hostform import HostFormError, host_form
 from infra.schedule.translate import Native, Refusal
 from infra.schedule.translate import translate as translate_schedule
@@ -29,6 +30,7 @@ class OnpremDesired:
     host: str = native("host")
     address: str = native("host")
     scheduler: str = native("host")
+    host_timezone: str = native("host")
     schedule: str = native("schedule")          # crontab time fields or OnCalendar, in `schedule_zone`
     schedule_zone: str = native("timezone")
     timezone: str = native("timezone")          # the canonical zone the runner's guard fires in
@@ -45,10 +47,19 @@ class OnpremDesired:
     memory_mb: int = native("memory")
     secrets: Mapping[str, str] = native("secrets")  # variable -> secret name in the workflow's secrets directory
     env: Mapping[str, str] = native("env")
+    runtime: str = native("runtime")
     entry: str = native("entry")
     code_digest: str = native("code")
-    spec: Mapping[str, Any] = native("spec")        # the canonical fields the runner executes, as deployed
+    spec_digest: str = native("spec")               # infra.digest of `spec`: any other change to it shows here
+    spec: Mapping[str, Any] = native("spec", compared=False)  # the canonical fields the runner executes
     stamps: Mapping[str, str] = native("stamps")
+
+    def native_schedule(self) -> Native | Refusal:
+        """Return the host's schedule (line, zone and the runner's guard) as the fire-time model evaluates it."""
+        s = self.spec["schedule"]
+        bound = [dt.datetime.fromisoformat(v) if v else None for v in (s.get("start"), s.get("end"))]
+        schedule = Schedule(s["kind"], s["expression"], s["timezone"], bound[0], bound[1])
+        return translate_schedule(schedule, self.scheduler, host_timezone=self.host_timezone)
 
 
 def host_of(wf: Workflow, stack: StackConfig) -> OnpremHost:
@@ -70,14 +81,16 @@ def from_spec(spec: Mapping[str, Any], host: Mapping[str, Any], memory_mb: int, 
                          str(host["scheduler"]), str(host["timezone"]))
         return OnpremDesired(
             host=str(host["name"]), address=str(host["address"]), scheduler=str(host["scheduler"]),
+            host_timezone=str(host["timezone"]),
             schedule=form.expression, schedule_zone=form.timezone, timezone=str(s["timezone"]),
             start=s.get("start"), end=s.get("end"), attempts=int(r["attempts"]), backoff=str(r["backoff"]),
             delay_s=int(r["delay_s"]), max_delay_s=int(r["max_delay_s"]), max_event_age_s=int(r["max_event_age_s"]),
             timeout_s=int(spec["timeout_s"]), run_lock=not spec["allow_overlap"],
             notify=tuple(str(n) for n in spec["notify"]), memory_mb=int(memory_mb),
             secrets={str(k): str(v) for k, v in sorted(fn["secrets"].items())},
-            env={str(k): str(v) for k, v in sorted(fn["env"].items())}, entry=str(fn["entry"]),
-            code_digest=code_digest, spec=spec, stamps=dict(stamps))
+            env={str(k): str(v) for k, v in sorted(fn["env"].items())}, runtime=str(fn["runtime"]),
+            entry=str(fn["entry"]), code_digest=code_digest, spec_digest=digest_of(spec), spec=spec,
+            stamps=dict(stamps))
     except (KeyError, TypeError, ValueError, HostFormError) as exc:
         raise NormalizeError(f"the on-prem spec cannot be read: {exc}") from exc
 
@@ -90,8 +103,9 @@ def translate(wf: Workflow, stack: StackConfig) -> Translation[OnpremDesired]:
     spec = _plain(canonical_fields(wf))
     where = {"name": host.name, "address": host.address, "scheduler": host.scheduler, "timezone": host.timezone}
     if isinstance(sched, Refusal):  # nothing to derive a host line from; the fidelity says why
-        desired = OnpremDesired(host.name, host.address, host.scheduler, "", host.timezone, wf.schedule.timezone,
-                                None, None, 0, "", 0, 0, 0, 0, False, (), 0, {}, {}, "", "", spec, {})
+        desired = OnpremDesired(host.name, host.address, host.scheduler, host.timezone, "", host.timezone,
+                                wf.schedule.timezone,
+                                None, None, 0, "", 0, 0, 0, 0, False, (), 0, {}, {}, "", "", "", "", spec, {})
     else:
         desired = from_spec(spec, where, memory if isinstance(memory, int) else wf.function.memory_mb,
                             wf.code_digest, identity(wf, "onprem"))
@@ -102,7 +116,7 @@ def _plain(value: Any) -> Any:
     """Return JSON data as the engine carries it: every number a float turns back into an int where whole."""
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, Sequence) and not isinstance(value, str):
         return [_plain(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -13,8 +13,10 @@ from typing import Any
 
 from infra.digest import canonical_fields
 from infra.model import OnpremHost, Workflow
+from infra.stamps import identity, with_commit
 from infra.targets.onprem.host.layout import Layout, UnsafeValue
 from infra.targets.onprem.host.ssh import HostConn, OnpremError
+from infra.targets.onprem.translate import OnpremDesired, from_spec
 
 SCHEMA = "1"
 # A change of any of these puts the workflow somewhere else: replace (create there, then delete here).
@@ -28,24 +30,33 @@ def props_for(workflow: Workflow, host: OnpremHost, epoch: int, commit: str, *,
               private_key_env: str = "LOCKSTEP_ONPREM_KEY", repo_root: Path | None = None,
               on_drift: str = "refuse") -> dict[str, Any]:
     """Return the OnpremWorkflow inputs for one workflow on one host, deployed by a deployer holding `epoch`."""
+    memory = workflow.local("onprem", "memory_mb")
+    desired = from_spec(canonical_fields(workflow), {"name": host.name, "address": host.address,
+                                                      "scheduler": host.scheduler, "timezone": host.timezone},
+                        memory if isinstance(memory, int) else workflow.function.memory_mb, workflow.code_digest,
+                        identity(workflow, "onprem"))
+    source = ((repo_root or Path.cwd()) / workflow.function.source).resolve()
+    return props_from(desired, host, source, epoch, commit, private_key_env=private_key_env, on_drift=on_drift)
+
+
+def props_from(desired: OnpremDesired, host: OnpremHost, source: Path, epoch: int, commit: str, *,
+               private_key_env: str = "LOCKSTEP_ONPREM_KEY", on_drift: str = "refuse") -> dict[str, Any]:
+    """Return the OnpremWorkflow inputs that deploy a desired state; `host` adds only how to reach the host."""
     if on_drift not in ("refuse", "revert"):
         raise ValueError(f"on_drift {on_drift!r} must be 'refuse' or 'revert'")
-    source = ((repo_root or Path.cwd()) / workflow.function.source).resolve()
-    memory = workflow.local("onprem", "memory_mb")
     return {
-        "host": {"name": host.name, "address": host.address, "port": host.port, "user": host.user,
-                 "host_key": host.host_key, "scheduler": host.scheduler, "timezone": host.timezone,
+        "host": {"name": desired.host, "address": desired.address, "port": host.port, "user": host.user,
+                 "host_key": host.host_key, "scheduler": desired.scheduler, "timezone": desired.host_timezone,
                  "base_dir": host.base_dir},
         "private_key": {"env": private_key_env},
-        "canonical": canonical_fields(workflow),
-        "digest": workflow.digest,
-        "bundle": {"dir": str(source), "digest": workflow.code_digest},
-        "memory_mb": memory if isinstance(memory, int) else workflow.function.memory_mb,
+        "canonical": dict(desired.spec),
+        "digest": desired.stamps["lockstep-digest"],
+        "bundle": {"dir": str(source), "digest": desired.code_digest},
+        "memory_mb": desired.memory_mb,
         "epoch": int(epoch),
         "commit": commit,
         "on_drift": on_drift,
-        "stamps": {"lockstep-workflow": workflow.name, "lockstep-digest": workflow.digest,
-                   "lockstep-schema": str(workflow.schema), "lockstep-commit": commit, "lockstep-target": "onprem"},
+        "stamps": with_commit(desired.stamps, commit),
     }
 
 
