@@ -37,7 +37,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if len(args.stack) > 1 and args.format in ("json", "sarif"):
         raise LockstepError(f"--format {args.format} takes one --stack (one document per stack); run it per stack")
     if args.engine == "pulumi":
-        from infra.preflight import engine_pulumi
+        from infra.engine import automation as engine_pulumi
 
         verdicts = engine_pulumi.preview_stacks(root, args.stack, root / args.plan_dir)
         _emit(engine_pulumi.render(verdicts), args.output)
