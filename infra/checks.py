@@ -22,9 +22,8 @@ def validate_repo(root: Path) -> LoadResult:
         for error in _refusals(result.workflows, stack):
             if error not in errors:
                 errors.append(error)
-    for wf in result.workflows:
-        refused.update((wf.name, t) for t in wf.target_names() for e in errors
-                       if e.path == wf.location.path and e.field == "schedule" and f" on {t} " in e.why)
+        refused.update((wf.name, t) for wf in result.workflows for t in wf.target_names() if t in stack.enabled()
+                       and fidelity.translation(wf, stack, t).fidelity["schedule"].level == "impossible")
     seen: set[tuple[str, str, str]] = set()
     for finding in check_all(result.workflows, result.stacks):
         wf = by_name[finding.workflow]

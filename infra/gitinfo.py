@@ -1,4 +1,4 @@
-"""Which git commit a workflow's deployed resources are stamped with."""
+"""Which git commit a workflow's deployed resources are stamped with. A failing git call raises, never guesses."""
 
 from __future__ import annotations
 
@@ -6,17 +6,39 @@ import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from infra.errors import LockstepError
 from infra.model import Workflow
 
 UNCOMMITTED = "uncommitted"
+GIT_TIMEOUT_S = 120
 
 
-def _git(root: Path, *args: str) -> str | None:
+class GitError(LockstepError):
+    """A git command failed; the message names the command, the repository and git's own words."""
+
+
+def git(root: Path, *args: str) -> str:
+    """Return the output of `git -C root ARGS`, or raise GitError naming the command and git's error."""
+    command = f"git {' '.join(args)}"
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=GIT_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"{command} in {root} could not run ({exc}); install git, or check the repository") from exc
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise GitError(f"{command} in {root} failed: {said}")
+    return done.stdout
+
+
+def is_work_tree(root: Path) -> bool:
+    """Tell whether root is inside a git work tree (a plain directory is not an error: nothing is committed)."""
+    try:
+        return git(root, "rev-parse", "--is-inside-work-tree").strip() == "true"
+    except GitError as exc:
+        if "not a git repository" in str(exc):
+            return False
+        raise
 
 
 def workflow_paths(wf: Workflow) -> tuple[str, str]:
@@ -34,8 +56,7 @@ def commits(root: Path, workflows: Sequence[Workflow], rev: str = "HEAD",
     """
     paths = {wf.name: workflow_paths(wf) for wf in workflows}
     found: dict[str, str] = {}
-    inside = _git(root, "rev-parse", "--is-inside-work-tree")
-    if inside is None or inside.strip() != "true":
+    if not is_work_tree(root):
         return lambda wf: UNCOMMITTED
     index: dict[str, list[str]] = {}
     prefixes: dict[str, list[str]] = {}
@@ -43,11 +64,11 @@ def commits(root: Path, workflows: Sequence[Workflow], rev: str = "HEAD",
         index.setdefault(file, []).append(name)
         prefixes.setdefault(src.rstrip("/") + "/", []).append(name)
     if dirty_check:
-        for line in (_git(root, "status", "--porcelain", "--untracked-files=all") or "").splitlines():
+        for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines():
             for path in line[3:].split(" -> "):
                 for name in _match(path.strip('"'), index, prefixes):
                     found[name] = UNCOMMITTED
-    log = _git(root, "log", "--format=commit %H", "--name-only", rev, "--") or ""
+    log = _log(root, rev)
     commit = ""
     for line in log.splitlines():
         if line.startswith("commit "):
@@ -58,6 +79,13 @@ def commits(root: Path, workflows: Sequence[Workflow], rev: str = "HEAD",
             for name in _match(line, index, prefixes):
                 found.setdefault(name, commit)
     return lambda wf: found.get(wf.name, UNCOMMITTED)
+
+
+def _log(root: Path, rev: str) -> str:
+    """Return the history up to rev with changed paths; a repository with no commit yet has none."""
+    if rev == "HEAD" and not git(root, "rev-list", "-n", "1", "--all").strip():
+        return ""
+    return git(root, "log", "--format=commit %H", "--name-only", rev, "--")
 
 
 def _match(path: str, index: dict[str, list[str]], prefixes: dict[str, list[str]]) -> list[str]:
