@@ -7,13 +7,13 @@ import dataclasses
 import json
 
 import pytest
-from targets_support import REPO
 
 from infra import fidelity, program
 from infra.cli_explain import cmd_explain, register
 from infra.errors import SpecInvalid
 from infra.loader import load_repo
 from infra.model import TARGETS, Schedule, Workflow
+from tests.targets_support import REPO
 
 
 def _repo() -> tuple[dict[str, Workflow], object]:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from targets_support import REPO, one, prod, settings
 
 from infra import program
 from infra.errors import SpecInvalid
 from infra.loader import load_repo
+from tests.targets_support import REPO, one, prod, settings
 
 APP = "azure-native:web:WebApp"
 

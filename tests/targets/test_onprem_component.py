@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from targets_support import COMMIT, REPO, build_capture, one, prod
-
 from infra.digest import canonical_fields
 from infra.loader import load_repo
+from tests.targets_support import COMMIT, REPO, build_capture, one, prod
 
 ONPREM = "pulumi-python:dynamic/lockstep-onprem:Workflow"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from targets_support import one, prod
+from tests.targets_support import one, prod
 
 FN = "gcp:cloudfunctionsv2/function:Function"
 JOB = "gcp:cloudscheduler/job:Job"

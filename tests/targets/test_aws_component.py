@@ -7,9 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from targets_support import one, policy, prod
-
 from infra.preflight.capture import ACCOUNT
+from tests.targets_support import one, policy, prod
 
 FN = "aws:lambda/function:Function"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
