@@ -26,14 +26,12 @@ from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.stamps import KEYS
 from infra.targets.base import Observed
+from infra.targets.registry import TARGETS
 
 STAMP_KEYS = KEYS  # re-exported for the rules: one definition of the five stamp keys
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_COMPONENT = "lockstep:index:Workflow"
-ONPREM_TYPE = "pulumi-python:dynamic/lockstep-onprem:Workflow"
-PREFIXES = {"aws:": "aws", "azure-native:": "azure", "gcp:": "gcp"}
-STAMP_FIELD = {"aws": "tags", "azure": "tags", "gcp": "labels", "onprem": "stamps"}
 DIGEST_RE = re.compile(r"^[0-9a-f]{32}$")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 MESSAGE_RE = re.compile(r"^\[(?P<target>[a-z?]+)\] (?P<workflow>[^:]+): (?P<field>[a-z_.()?]+): ", re.M)
@@ -63,14 +61,12 @@ Validate = Callable[[Any, Report], None]
 
 def target_of(resource_type: str) -> str | None:
     """Return the Lockstep target a resource type deploys to, or None (providers, components, others)."""
-    if resource_type == ONPREM_TYPE:
-        return "onprem"
-    return next((t for p, t in PREFIXES.items() if resource_type.startswith(p)), None)
+    return next((name for name, t in TARGETS.items() if t.resources.owns(resource_type)), None)
 
 
 def stamp_field(resource_type: str, target: str) -> str:
-    """Return the property holding a resource's stamps (GCP Monitoring keeps `labels` for channel settings)."""
-    return "userLabels" if resource_type.startswith("gcp:monitoring/") else STAMP_FIELD[target]
+    """Return the property holding a resource's stamps (the target's facts say which)."""
+    return TARGETS[target].resources.stamp_field_of(resource_type)
 
 
 def stamps_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, str] | None:

@@ -18,11 +18,13 @@ from infra.preflight import analyze
 from infra.preflight.capture import Capture, capture
 from infra.preflight.plan import Resource, summarize
 from infra.preflight.sdkfix import reset_pickler
-from policies.lib import STAMP_FIELD
+from infra.targets.registry import TARGETS
 
 # What the stack-wide rules read of a custom resource: its stamps, nothing else (components keep their outputs).
-PROJECTION = {"aws:": (STAMP_FIELD["aws"],), "azure-native:": (STAMP_FIELD["azure"],),
-              "gcp:": (STAMP_FIELD["gcp"], "userLabels"), "pulumi-python:": (STAMP_FIELD["onprem"],)}
+# Keys are a type token's package ("aws:"), as analyze.stack_request looks them up.
+PROJECTION = {t.resources.type_prefix.split(":", 1)[0] + ":": (t.resources.stamp_field,
+                                                               *t.resources.stamp_field_overrides.values())
+              for t in TARGETS.values()}
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,26 @@ class ComponentClass(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ResourceFacts:
+    """What the gate must know of a target's resource types: how to recognise them and where their stamps are."""
+
+    type_prefix: str                       # a type token's prefix ("aws:"), or the one type of the target
+    stamp_field: str                       # the property holding tags or labels
+    stamp_field_overrides: Mapping[str, str] = field(default_factory=dict)  # type prefix -> another property
+    untaggable: frozenset[str] = frozenset()  # types whose provider schema takes no tags or labels
+    notify_type: str | None = None         # the resource that carries failure notifications
+
+    def owns(self, resource_type: str) -> bool:
+        """Tell whether a resource type belongs to this target."""
+        return resource_type.startswith(self.type_prefix)
+
+    def stamp_field_of(self, resource_type: str) -> str:
+        """Return the property that holds a resource type's stamps."""
+        return next((f for p, f in self.stamp_field_overrides.items() if resource_type.startswith(p)),
+                    self.stamp_field)
+
+
 class Target(Protocol):
     """What every target provides. Implementations live in infra/targets/<name>/ and are listed in registry.py."""
 
@@ -171,6 +191,11 @@ class Target(Protocol):
     @property
     def title(self) -> str:
         """Return how messages name the target ("AWS", "on-prem", ...)."""
+        ...
+
+    @property
+    def resources(self) -> ResourceFacts:
+        """Return what the gate must know of the target's resource types."""
         ...
 
     @property

@@ -6,11 +6,11 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
+from infra.targets.registry import TARGETS
 from policies.lib import CONFIG_SCHEMA, SOC2_MONITOR, Declared, Report, say, stamped, with_declared
 
 SCOPE = "workflow"
-NOTIFY_TYPE = {"aws": "aws:sns/topic:Topic", "azure": "azure-native:monitor:ActionGroup",
-               "gcp": "gcp:monitoring/notificationChannel:NotificationChannel"}
+NOTIFY_TYPE = {name: t.resources.notify_type for name, t in TARGETS.items() if t.resources.notify_type}
 
 
 def _emails(target: str, resources: list[Any], everything: list[Any]) -> int:

@@ -6,21 +6,12 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity
 
+from infra.targets.registry import TARGETS
 from policies.lib import DIGEST_RE, SOC2_CHANGE, STAMP_KEYS, Report, fail_closed, say, stamps_of, target_of
 
-# Types that take no tags/labels in their provider schema (tests/test_policy_stamps.py checks this against the
-# installed SDKs); they are identified through their parent component instead.
-UNTAGGABLE = frozenset({
-    "aws:iam/rolePolicy:RolePolicy", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
-    "aws:scheduler/schedule:Schedule", "aws:sns/topicSubscription:TopicSubscription",
-    "aws:lambda/permission:Permission", "azure-native:storage:BlobContainer", "azure-native:storage:Blob",
-    "azure-native:authorization:RoleAssignment", "gcp:cloudscheduler/job:Job",
-    "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember", "gcp:cloudrun/iamMember:IamMember",
-    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember", "gcp:projects/iAMMember:IAMMember",
-    "gcp:serviceaccount/account:Account", "gcp:storage/bucketObject:BucketObject",
-    "gcp:serviceaccount/iAMMember:IAMMember", "gcp:secretmanager/secretIamMember:SecretIamMember",
-    "gcp:pubsub/topicIAMMember:TopicIAMMember",
-})
+# Types that take no tags/labels in their provider schema, from each target's facts (tests/test_policy_stamps_sdk.py
+# checks them against the installed SDKs); they are identified through their parent component instead.
+UNTAGGABLE = frozenset().union(*(t.resources.untaggable for t in TARGETS.values()))
 
 
 def _settings(props: Any) -> dict[str, str]:

@@ -15,4 +15,4 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("aws", "AWS", facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("aws", "AWS", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)

@@ -10,6 +10,8 @@ SDK-free: the policy pack and `lockstep validate` read these without loading a p
 
 from __future__ import annotations
 
+from infra.targets.base import ResourceFacts
+
 LAMBDA_MAX_RETRIES = 2             # Lambda asynchronous invocation MaximumRetryAttempts 0-2 [A8]
 LAMBDA_MIN_EVENT_AGE_S = 60        # Lambda asynchronous invocation MaximumEventAgeInSeconds 60-21600 [A8]
 LAMBDA_MAX_EVENT_AGE_S = 21600
@@ -27,3 +29,9 @@ LAMBDA_DEFAULT_RETRIES = 2          # [A8]
 LAMBDA_DEFAULT_EVENT_AGE_S = 21600  # [A8]
 SCHEDULER_DEFAULT_RETRIES = 185     # [A2]
 SCHEDULER_DEFAULT_EVENT_AGE_S = 86400  # [A2]
+
+# Types whose provider schema takes no tags (tests/test_policy_stamps_sdk.py checks this against the installed SDK).
+RESOURCES = ResourceFacts("aws:", "tags", untaggable=frozenset({
+    "aws:iam/rolePolicy:RolePolicy", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+    "aws:scheduler/schedule:Schedule", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:lambda/permission:Permission"}), notify_type="aws:sns/topic:Topic")

@@ -15,4 +15,4 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("azure", "Azure", facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("azure", "Azure", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)

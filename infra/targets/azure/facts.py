@@ -8,6 +8,8 @@ Sources:
 
 from __future__ import annotations
 
+from infra.targets.base import ResourceFacts
+
 PLANS = ("consumption", "flex-consumption", "premium", "dedicated")
 CONSUMPTION_MAX_TIMEOUT_S = 600    # Consumption: functionTimeout at most 10 min [Z3]
 PLAN_MEMORY_MB = {"consumption": 1536, "flex-consumption": 4096, "premium": 14336, "dedicated": 16384}  # [Z3]
@@ -17,3 +19,8 @@ PLAN_SKUS = {"consumption": ("Y1", "Dynamic", "functionapp"), "premium": ("EP1",
 PREMIUM_BY_MEMORY = ((3584, "EP1"), (7168, "EP2"), (14336, "EP3"))
 RESERVED_ENV = ("WEBSITE_", "FUNCTIONS_", "AZUREWEBJOBS", "APPLICATIONINSIGHTS_", "LOCKSTEP_")
 DEFAULT_FUNCTION_TIMEOUT = "00:30:00"  # Premium and Dedicated default [Z3]
+
+# Types whose provider schema takes no tags (tests/test_policy_stamps_sdk.py checks this against the installed SDK).
+RESOURCES = ResourceFacts("azure-native:", "tags", untaggable=frozenset({
+    "azure-native:storage:BlobContainer", "azure-native:storage:Blob", "azure-native:authorization:RoleAssignment"}),
+    notify_type="azure-native:monitor:ActionGroup")

@@ -15,4 +15,4 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("gcp", "GCP", facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("gcp", "GCP", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)

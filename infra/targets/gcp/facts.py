@@ -8,6 +8,8 @@ Sources:
 
 from __future__ import annotations
 
+from infra.targets.base import ResourceFacts
+
 MAX_RETRIES = 5                    # Job.retry_config.retry_count 0-5 [G2]
 MIN_ATTEMPT_DEADLINE_S = 15        # HTTP targets: attempt_deadline 15 s - 30 min [G2]
 MAX_ATTEMPT_DEADLINE_S = 1800
@@ -24,3 +26,12 @@ DEFAULT_MAX_RETRY_DURATION = "0s"
 DEFAULT_TIMEOUT_S = 60
 DEFAULT_MEMORY = "256M"
 DEFAULT_MAX_INSTANCES = 100
+
+# Monitoring resources keep `labels` for channel settings and take stamps in `userLabels`. Types whose provider schema
+# takes no labels (tests/test_policy_stamps_sdk.py checks this against the installed SDK).
+RESOURCES = ResourceFacts("gcp:", "labels", {"gcp:monitoring/": "userLabels"}, frozenset({
+    "gcp:cloudscheduler/job:Job", "gcp:cloudfunctionsv2/functionIamMember:FunctionIamMember",
+    "gcp:cloudrun/iamMember:IamMember", "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/account:Account", "gcp:storage/bucketObject:BucketObject",
+    "gcp:serviceaccount/iAMMember:IAMMember", "gcp:secretmanager/secretIamMember:SecretIamMember",
+    "gcp:pubsub/topicIAMMember:TopicIAMMember"}), "gcp:monitoring/notificationChannel:NotificationChannel")

@@ -15,4 +15,4 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("onprem", "on-prem", facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("onprem", "on-prem", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)

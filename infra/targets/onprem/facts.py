@@ -6,8 +6,13 @@ Sources: [C2][C4] Debian cron(8) (no CRON_TZ; DST handling of fixed-time jobs), 
 
 from __future__ import annotations
 
+from infra.targets.base import ResourceFacts
+
 RESERVED_ENV = ("LOCKSTEP_",)
 SYSTEMD_DST_GAP = "systemd skips a wall time inside a DST gap and drops the repeated hour of interval schedules"
 MEMORY = "an address-space limit (RLIMIT_AS) on the runner, not resident memory"
 RUNTIME = "the host's python3 runs the code; its version is the host's"
 OVERLAP = "an overlapping run is skipped (run lock), not delayed"
+
+# One resource per workflow: Lockstep's SSH dynamic resource, whose `stamps` input carries the stamps.
+RESOURCES = ResourceFacts("pulumi-python:dynamic/lockstep-onprem:Workflow", "stamps")
