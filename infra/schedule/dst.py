@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from infra.model import Schedule
 from infra.schedule.canonical import parse_cron
+from infra.schedule.tzmap import zone_map
 
 
 @lru_cache(maxsize=64)
 def dst_hours(zone: str) -> frozenset[int]:
     """Return the local hours that a DST gap or overlap of the zone touches (this year and the next two)."""
-    z, hours = ZoneInfo(zone), set()
-    start = dt.datetime(dt.datetime.now(dt.UTC).year, 1, 1, tzinfo=dt.UTC)
-    before = start.astimezone(z).utcoffset()
-    for step in range(1, 3 * 366 * 24):
-        t = start + dt.timedelta(hours=step)
-        after = t.astimezone(z).utcoffset()
-        if after != before and after is not None and before is not None:
-            low, high = sorted(((t + before).replace(tzinfo=None), (t + after).replace(tzinfo=None)))
-            while low < high:
-                hours.add(low.hour)
-                low += dt.timedelta(minutes=15)
-        before = after
+    start = int(dt.datetime(dt.datetime.now(dt.UTC).year, 1, 1, tzinfo=dt.UTC).timestamp())
+    hours: set[int] = set()
+    for t in zone_map(zone).transitions(start, start + 3 * 366 * 86400):
+        low, high = t.band  # the walls a gap skips or an overlap repeats
+        hours.update((wall // 3600) % 24 for wall in range(low, high, 900))
     return frozenset(hours)
 
 

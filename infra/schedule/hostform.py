@@ -25,9 +25,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from infra.schedule import canonical
+from infra.schedule.tzmap import zone_map
 
 HORIZON_DAYS_BACK = 366
 HORIZON_DAYS_AHEAD = 3 * 366
@@ -96,11 +96,9 @@ def zone_offsets(tz: str, now: dt.datetime | None = None) -> frozenset[int]:
 
 @lru_cache(maxsize=64)
 def _offsets(tz: str, ordinal: int) -> frozenset[int]:
-    zone = ZoneInfo(tz)
-    start = dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(), dt.UTC)
-    start -= dt.timedelta(days=HORIZON_DAYS_BACK)
-    found: set[int] = set()
-    for hour in range((HORIZON_DAYS_BACK + HORIZON_DAYS_AHEAD) * 24):
-        offset = (start + dt.timedelta(hours=hour)).astimezone(zone).utcoffset()
-        found.add(int(offset.total_seconds() // 60) if offset is not None else 0)
-    return frozenset(found)
+    """Return the offsets in force over the horizon: the one at its start and each transition's new offset."""
+    zmap = zone_map(tz)
+    start = int(dt.datetime.combine(dt.date.fromordinal(ordinal), dt.time(), dt.UTC).timestamp())
+    lo, hi = start - HORIZON_DAYS_BACK * 86400, start + HORIZON_DAYS_AHEAD * 86400
+    found = {zmap.offset_at(lo), *(t.after for t in zmap.transitions(lo, hi))}
+    return frozenset(offset // 60 for offset in found)
