@@ -98,11 +98,6 @@ def report_each(args: Any, report: Report, field: str, findings: Iterable[str], 
         report(say(target, workflow_of(args), field, f"{args.name} {finding} — {advice}"))
 
 
-def is_gcp_iam_grant(resource_type: str) -> bool:
-    """Tell whether a GCP resource type grants a role to members (IamMember / IamBinding, any casing)."""
-    return resource_type.startswith("gcp:") and any(k in resource_type.lower() for k in ("iammember", "iambinding"))
-
-
 def say(target: str, workflow: str, field: str, text: str) -> str:
     """Return a violation message in the one shape every rule uses."""
     return f"[{target}] {workflow}: {field}: {text}"

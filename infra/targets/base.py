@@ -9,7 +9,7 @@ imports a provider SDK: `lockstep validate`, `explain` and the policy pack use t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
@@ -180,6 +180,18 @@ class ResourceFacts:
                     self.stamp_field)
 
 
+Phrases = Callable[[str, Any], list[str]]
+
+
+@dataclass(frozen=True)
+class ResourceChecks:
+    """What a target's resources must satisfy, per resource (infra/targets/<t>/checks.py); each returns findings."""
+
+    public_access: Phrases                                        # what makes a resource public
+    privileges: Phrases                                           # over-broad grants
+    artifact: Callable[[str, Any], tuple[str | None, list[str]]]  # code reference (None: not code), and what's missing
+
+
 class Target(Protocol):
     """What every target provides. Implementations live in infra/targets/<name>/ and are listed in registry.py."""
 
@@ -196,6 +208,11 @@ class Target(Protocol):
     @property
     def resources(self) -> ResourceFacts:
         """Return what the gate must know of the target's resource types."""
+        ...
+
+    @property
+    def checks(self) -> ResourceChecks:
+        """Return the per-resource checks the policy pack runs on this target's resources."""
         ...
 
     @property

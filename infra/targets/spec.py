@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.model import StackConfig, Workflow
-from infra.targets.base import ComponentClass, Observed, ResourceFacts, Translation
+from infra.targets.base import ComponentClass, Observed, ResourceChecks, ResourceFacts, Translation
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class TargetSpec:
     name: str
     title: str
     resources: ResourceFacts
+    checks: ResourceChecks
     reserved_env: tuple[str, ...]
     translate: Callable[[Workflow, StackConfig], Translation[Any]]
     normalize: Callable[[Sequence[Observed]], Any]

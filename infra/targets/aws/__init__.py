@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from infra.targets.aws import facts
+from infra.targets.aws import checks, facts
 from infra.targets.aws.normalize import normalize
 from infra.targets.aws.translate import translate
-from infra.targets.base import ComponentClass
+from infra.targets.base import ComponentClass, ResourceChecks
 from infra.targets.spec import TargetSpec
 
 
@@ -15,4 +15,6 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("aws", "AWS", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("aws", "AWS", facts.RESOURCES,
+                    ResourceChecks(checks.public_access, checks.privileges, checks.artifact),
+                    facts.RESERVED_ENV, translate, normalize, _component)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.targets.base import ComponentClass
-from infra.targets.gcp import facts
+from infra.targets.base import ComponentClass, ResourceChecks
+from infra.targets.gcp import checks, facts
 from infra.targets.gcp.normalize import normalize
 from infra.targets.gcp.translate import translate
 from infra.targets.spec import TargetSpec
@@ -15,4 +15,6 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("gcp", "GCP", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("gcp", "GCP", facts.RESOURCES,
+                    ResourceChecks(checks.public_access, checks.privileges, checks.artifact),
+                    facts.RESERVED_ENV, translate, normalize, _component)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.targets.base import ComponentClass
-from infra.targets.onprem import facts
+from infra.targets.base import ComponentClass, ResourceChecks
+from infra.targets.onprem import checks, facts
 from infra.targets.onprem.normalize import normalize
 from infra.targets.onprem.translate import translate
 from infra.targets.spec import TargetSpec
@@ -15,4 +15,6 @@ def _component() -> ComponentClass:
     return Workflow
 
 
-TARGET = TargetSpec("onprem", "on-prem", facts.RESOURCES, facts.RESERVED_ENV, translate, normalize, _component)
+TARGET = TargetSpec("onprem", "on-prem", facts.RESOURCES,
+                    ResourceChecks(checks.public_access, checks.privileges, checks.artifact),
+                    facts.RESERVED_ENV, translate, normalize, _component)
