@@ -23,7 +23,7 @@ from infra.model import (
 )
 
 NAMESPACE = "lockstep"
-TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout"))
+TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout", "drift"))  # drift: infra/drift/tolerance.py
 HOST_KEY_RE = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]{40,}$")
 ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 AWS_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")

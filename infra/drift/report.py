@@ -1,0 +1,91 @@
+"""Render a drift run: a table for terminals, JSON for tools, Markdown for a job summary, SARIF for code scanning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from infra.drift.compare import Finding
+from infra.drift.reconcile import Incident
+
+EXIT = {"in-sync": 0, "drift": 1, "inconclusive": 3}
+SARIF_LEVEL = {"drift": "error", "inconclusive": "warning", "warning": "warning", "tolerated": "note"}
+
+
+def _show(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _what(f: Finding) -> str:
+    if f.kind in ("field", "cross-target"):
+        return f"{f.canonical} ({f.attribute})"
+    return f.kind
+
+
+def _line(f: Finding) -> tuple[str, ...]:
+    live = _show(f.live) if f.kind in ("field", "cross-target") else f.detail
+    extra = f" first diverging fire {f.first_diverging}" if f.first_diverging else ""
+    cause = f" [{f.cause}]" if f.cause else ""
+    return (f.level, f.workflow or "-", f.target, _what(f),
+            _show(f.desired) if f.kind in ("field", "cross-target") else "", f"{live}{extra}{cause}")
+
+
+def table(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incident], cost: Mapping[str, Any]) -> str:
+    """Render findings as aligned columns, then incidents and the read cost."""
+    rows = [("LEVEL", "WORKFLOW", "TARGET", "FIELD", "GIT", "LIVE")] + [_line(f) for f in findings]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5] for r in rows] \
+        if findings else ["every declared workflow runs as git declares it"]
+    for inc in incidents:
+        out.append(f"incident {inc.id} {inc.state}: {inc.workflow} on {inc.target} {inc.canonical or inc.kind}, "
+                   f"first seen {inc.first_seen}")
+    out.append(f"lockstep drift: {verdict} — {_cost(cost)}")
+    return "\n".join(out) + "\n"
+
+
+def _cost(cost: Mapping[str, Any]) -> str:
+    calls, res = sum(cost["calls"].values()), sum(cost["resources"].values())
+    ratio = f"{calls / res:.2f}" if res else "n/a"
+    return f"{calls} API calls for {res} resources ({ratio} per resource) in {cost['seconds']:.1f} s"
+
+
+def as_json(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incident],
+            cost: Mapping[str, Any]) -> str:
+    """Render everything as one JSON document."""
+    from dataclasses import asdict
+
+    return json.dumps({"verdict": verdict, "exit_code": EXIT[verdict], "findings": [asdict(f) for f in findings],
+                       "incidents": [asdict(i) for i in incidents], "cost": cost}, indent=2, default=str) + "\n"
+
+
+def markdown(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incident],
+             cost: Mapping[str, Any]) -> str:
+    """Render a job summary: the verdict, a findings table, and the open incidents with how to resolve them."""
+    icon = {"in-sync": "in sync", "drift": "DRIFT", "inconclusive": "INCONCLUSIVE"}[verdict]
+    out = [f"## Lockstep drift: {icon}", "", _cost(cost), ""]
+    if findings:
+        out += ["| level | workflow | target | field | git | live |", "|---|---|---|---|---|---|"]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in _line(f)) + " |" for f in findings]
+    for inc in incidents:
+        out += ["", f"- incident `{inc.id}` ({inc.state}): {inc.workflow} on {inc.target}, {inc.canonical}: git "
+                f"`{_show(inc.desired)}`, live `{_show(inc.live)}`, first seen {inc.first_seen}. Resolve with "
+                f"`lockstep drift adopt {inc.id}` or `lockstep drift revert {inc.id}`."]
+    return "\n".join(out) + "\n"
+
+
+def sarif(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incident], cost: Mapping[str, Any]) -> str:
+    """Render findings as SARIF 2.1.0 results (one rule per finding kind)."""
+    results = [{"ruleId": f"drift/{f.kind}", "level": SARIF_LEVEL.get(f.level, "warning"),
+                "message": {"text": f"{f.workflow or '-'} on {f.target}: {_what(f)}: git {_show(f.desired)}, "
+                                    f"live {_show(f.live) if f.kind in ('field', 'cross-target') else f.detail}"},
+                "properties": {"cause": f.cause, "first_diverging": f.first_diverging}} for f in findings]
+    doc = {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+           "runs": [{"tool": {"driver": {"name": "lockstep-drift", "rules": [
+               {"id": f"drift/{k}"} for k in sorted({f.kind for f in findings})]}},
+               "results": results, "properties": {"verdict": verdict}}]}
+    return json.dumps(doc, indent=2, default=str) + "\n"
+
+
+FORMATS = {"table": table, "json": as_json, "markdown": markdown, "sarif": sarif}

@@ -1,0 +1,153 @@
+"""Read what AWS runs for each workflow through boto3, mapped onto the Pulumi properties `normalize` reads.
+
+One call per resource: `get_schedule`, `get_function` (configuration, tags and concurrency in one answer),
+`get_function_event_invoke_config`, the topic's `list_tags_for_resource` and `list_subscriptions_by_topic`; plus
+one paginated `list_schedule_groups` per region to find stamped groups no workflow claims. The default credential
+chain applies; `connect` carries endpoint overrides (`endpoint_url`, keys) for an emulator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra import naming
+from infra.model import StackConfig
+from infra.targets.aws.normalize import FUNCTION, INVOKE_CONFIG, PROVIDER, SCHEDULE, SUBSCRIPTION, TOPIC
+from infra.targets.aws.translate import AwsDesired
+from infra.targets.base import Observed
+from infra.targets.common import iso_utc
+from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Wanted, read_each
+
+NOT_FOUND = ("ResourceNotFoundException", "NotFound", "NotFoundException")
+# botocore's standard retry mode backs off exponentially on throttling and transient errors, bounded here.
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=20)
+
+
+class _Clients:
+    """boto3 clients per (service, region), each counting the API calls it makes."""
+
+    def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
+        self._connect, self._out, self._made = dict(connect), out, {}  # type: dict[tuple[str, str], Any]
+
+    def __call__(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._made:
+            client = boto3.client(service, region_name=region, config=RETRIES, **self._connect)  # type: ignore[call-overload]
+            client.meta.events.register("before-call", self._count)
+            self._made[key] = client
+        return self._made[key]
+
+    def _count(self, **_kw: Any) -> None:
+        self._out.calls += 1
+
+
+def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:
+    """Return the live AWS resources of every wanted workflow, and stamped schedule groups none of them claims."""
+    out = LiveRead("aws")
+    clients = _Clients(connect, out)
+    read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    regions = sorted({w.desired.region for w in wanted.values()} | ({stack.aws.region} if stack.aws else set()))
+    claimed = {base_name(stack, w) for w in wanted}
+    for region in regions:
+        try:
+            out.unmanaged.extend(_unmanaged(clients("scheduler", region), stack, claimed))
+        except (ClientError, BotoCoreError) as exc:
+            out.error = f"listing schedule groups in {region}: {_why(exc)}"
+    return out
+
+
+def base_name(stack: StackConfig, workflow: str) -> str:
+    """Return the physical name the component gives the function, schedule and schedule group."""
+    return naming.physical("lockstep", stack.name, workflow, limit=64)
+
+
+def _workflow(clients: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
+    d: AwsDesired = want.desired
+    base = base_name(stack, want.workflow)
+    sch, lam, sns = clients("scheduler", d.region), clients("lambda", d.region), clients("sns", d.region)
+    schedule = _get(lambda: sch.get_schedule(Name=base, GroupName=base), f"schedule {base}")
+    function = _get(lambda: lam.get_function(FunctionName=base), f"Lambda function {base}")
+    try:
+        invoke = lam.get_function_event_invoke_config(FunctionName=base)
+    except ClientError as exc:
+        if _code(exc) not in NOT_FOUND:
+            raise
+        invoke = {}  # deleted by hand: the platform's defaults apply, which normalize reads as such
+    account = str(function["Configuration"]["FunctionArn"]).split(":")[4]
+    topic = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=256)
+    topic_arn = f"arn:aws:sns:{d.region}:{account}:{topic}"
+    tags = _get(lambda: sns.list_tags_for_resource(ResourceArn=topic_arn), f"SNS topic {topic_arn}")
+    subs = [s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+            for s in page.get("Subscriptions", [])]
+    return [Observed(PROVIDER, "provider", {"region": d.region}),
+            Observed(SCHEDULE, base, _schedule_props(schedule)),
+            Observed(FUNCTION, base, _function_props(function, want.package_sha256_b64)),
+            Observed(INVOKE_CONFIG, base, {"maximumRetryAttempts": invoke.get("MaximumRetryAttempts"),
+                                             "maximumEventAgeInSeconds": invoke.get("MaximumEventAgeInSeconds")}),
+            Observed(TOPIC, topic_arn, {"tags": {t["Key"]: t["Value"] for t in tags.get("Tags", [])}}),
+            *(Observed(SUBSCRIPTION, str(s.get("SubscriptionArn")),
+                       {"protocol": s.get("Protocol"), "endpoint": s.get("Endpoint")}) for s in subs)]
+
+
+def _schedule_props(s: Mapping[str, Any]) -> dict[str, Any]:
+    retry = s.get("Target", {}).get("RetryPolicy", {})
+    return {"scheduleExpression": s.get("ScheduleExpression"),
+            "scheduleExpressionTimezone": s.get("ScheduleExpressionTimezone"),
+            "startDate": iso_utc(s.get("StartDate")), "endDate": iso_utc(s.get("EndDate")),
+            "state": s.get("State"), "description": s.get("Description"),
+            "target": {"retryPolicy": {"maximumRetryAttempts": retry.get("MaximumRetryAttempts"),
+                                       "maximumEventAgeInSeconds": retry.get("MaximumEventAgeInSeconds")}},
+            "lastModificationDate": iso_utc(s.get("LastModificationDate"))}
+
+
+def _function_props(f: Mapping[str, Any], package: str | None) -> dict[str, Any]:
+    c = f["Configuration"]
+    return {"timeout": c.get("Timeout"), "memorySize": c.get("MemorySize"), "runtime": c.get("Runtime"),
+            "environment": {"variables": c.get("Environment", {}).get("Variables", {})},
+            "reservedConcurrentExecutions": f.get("Concurrency", {}).get("ReservedConcurrentExecutions"),
+            "tags": f.get("Tags", {}), "codeSha256": c.get("CodeSha256"), "sourceCodeHash": package,
+            "lastModified": c.get("LastModified")}
+
+
+def _unmanaged(sch: Any, stack: StackConfig, claimed: set[str]) -> list[Unmanaged]:
+    prefix = naming.physical("lockstep", stack.name, limit=64)
+    found = []
+    for page in sch.get_paginator("list_schedule_groups").paginate(NamePrefix=prefix):
+        for group in page.get("ScheduleGroups", []):
+            if group["Name"] not in claimed:
+                tags = {t["Key"]: t["Value"] for t in sch.list_tags_for_resource(ResourceArn=group["Arn"])["Tags"]}
+                if "lockstep-workflow" in tags or group["Name"].startswith(prefix + "-"):
+                    found.append(Unmanaged("aws", "schedule group", group["Name"], tags.get("lockstep-workflow", "")))
+    return found
+
+
+def _get(call: Any, what: str) -> Any:
+    try:
+        return call()
+    except ClientError as exc:
+        if _code(exc) in NOT_FOUND:
+            raise NotDeployed(f"{what} does not exist") from exc
+        raise
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _why(exc: BaseException) -> str | None:
+    if isinstance(exc, ClientError):
+        return f"{_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}".strip()
+    if isinstance(exc, BotoCoreError):
+        return str(exc)
+    return None
+
+
+def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Return client overrides for an emulator ($LOCKSTEP_AWS_ENDPOINT_URL); empty: the real AWS endpoints."""
+    url = env.get("LOCKSTEP_AWS_ENDPOINT_URL")
+    return {"endpoint_url": url} if url else {}

@@ -1,0 +1,156 @@
+"""Read what Azure runs for each workflow through the Azure management libraries, mapped onto Pulumi's properties.
+
+One call per resource: `web_apps.get`, `web_apps.list_application_settings` (the app settings resource),
+`app_service_plans.get` and the action group by ID; plus one `resources.list` of function apps per subscription to
+find stamped apps no workflow claims. Credentials come from `azure-identity`'s DefaultAzureCredential; `connect`
+carries client keyword arguments (`credential`, `base_url`, `authentication_policy`, `polling_interval`) for an
+emulator, and `subscription_id` (else $AZURE_SUBSCRIPTION_ID).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.web import WebSiteManagementClient
+
+from infra import naming
+from infra.model import StackConfig
+from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN
+from infra.targets.azure.translate import AzureDesired
+from infra.targets.base import Observed
+from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Unreadable, Wanted, read_each
+
+ACTION_GROUP_API = "2023-01-01"
+RETRY_TOTAL = 4  # azure-core retries throttling (429) and transient errors with exponential backoff
+
+
+class _Clients:
+    """The web and resource clients of one subscription, counting the calls made through them."""
+
+    def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
+        kw = dict(connect)
+        sub = kw.pop("subscription_id", None) or os.environ.get("AZURE_SUBSCRIPTION_ID")
+        if not sub:
+            raise Unreadable("no Azure subscription: set AZURE_SUBSCRIPTION_ID")
+        if "credential" not in kw:
+            from azure.identity import DefaultAzureCredential
+
+            kw["credential"] = DefaultAzureCredential()
+        self.subscription, self._out = str(sub), out
+        self.web = WebSiteManagementClient(subscription_id=self.subscription, retry_total=RETRY_TOTAL, **kw)
+        self.resources = ResourceManagementClient(subscription_id=self.subscription, retry_total=RETRY_TOTAL, **kw)
+
+    def count(self, result: Any) -> Any:
+        """Count one API call and return its result."""
+        self._out.calls += 1
+        return result
+
+
+def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:
+    """Return the live Azure resources of every wanted workflow, and stamped function apps none of them claims."""
+    out = LiveRead("azure")
+    try:
+        clients = _Clients(connect, out)
+    except Unreadable as exc:
+        out.error = str(exc)
+        return out
+    read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    claimed = {app_name(stack, w, want.desired.location) for w, want in wanted.items()}
+    try:
+        out.unmanaged.extend(_unmanaged(clients, stack, claimed))
+    except AzureError as exc:
+        out.error = f"listing function apps: {_why(exc)}"
+    return out
+
+
+def group_name(stack: StackConfig, workflow: str) -> str:
+    """Return the resource group the component deploys a workflow into."""
+    if stack.azure and stack.azure.resource_group:
+        return stack.azure.resource_group
+    return naming.physical("rg-lockstep", stack.name, workflow, limit=90)
+
+
+def app_name(stack: StackConfig, workflow: str, location: str) -> str:
+    """Return the function app's physical name (globally unique, so it carries a hash of the location)."""
+    return naming.physical("lockstep", stack.name, workflow, naming.short_hash(location), limit=60)
+
+
+def _workflow(c: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
+    d: AzureDesired = want.desired
+    rg, app = group_name(stack, want.workflow), app_name(stack, want.workflow, d.location)
+    plan = naming.physical("lockstep", stack.name, want.workflow, "plan", limit=60)
+    alerts = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=60)
+    site = _get(lambda: c.count(c.web.web_apps.get(rg, app)), f"function app {app}")
+    settings = c.count(c.web.web_apps.list_application_settings(rg, app)).properties or {}
+    farm = _get(lambda: c.count(c.web.app_service_plans.get(rg, plan)), f"App Service plan {plan}")
+    group_id = (f"/subscriptions/{c.subscription}/resourceGroups/{rg}/providers/microsoft.insights/"
+                f"actionGroups/{alerts}")
+    group = _get(lambda: c.count(c.resources.resources.get_by_id(group_id, api_version=ACTION_GROUP_API)),
+                 f"action group {alerts}")
+    receivers = (group.properties or {}).get("emailReceivers", [])
+    return [Observed(APP, app, {
+                "location": site.location, "tags": dict(site.tags or {}),
+                "siteConfig": {"linuxFxVersion": site.site_config.linux_fx_version if site.site_config else None,
+                               "appSettings": [{"name": k, "value": v} for k, v in sorted(settings.items())]},
+                "lastModifiedTimeUtc": site.last_modified_time_utc.isoformat()
+                if site.last_modified_time_utc else None}),
+            Observed(PLAN, plan, {"sku": {"name": farm.sku.name if farm.sku else None}}),
+            Observed(ACTION_GROUP, alerts, {"emailReceivers": [
+                {"name": r.get("name"), "emailAddress": r.get("emailAddress")} for r in receivers]})]
+
+
+def _unmanaged(c: _Clients, stack: StackConfig, claimed: set[str]) -> list[Unmanaged]:
+    prefix = naming.physical("lockstep", stack.name, limit=60) + "-"
+    found = []
+    c.count(None)
+    for res in c.resources.resources.list(filter="resourceType eq 'Microsoft.Web/sites'"):
+        tags = dict(res.tags or {})
+        if res.name in claimed or not (res.name.startswith(prefix) or "lockstep-workflow" in tags):
+            continue
+        found.append(Unmanaged("azure", "function app", str(res.name), tags.get("lockstep-workflow", "")))
+    return found
+
+
+def _get(call: Any, what: str) -> Any:
+    try:
+        return call()
+    except ResourceNotFoundError as exc:
+        raise NotDeployed(f"{what} does not exist") from exc
+
+
+def _why(exc: BaseException) -> str | None:
+    if isinstance(exc, HttpResponseError):
+        return f"HTTP {exc.status_code}: {exc.message}"
+    if isinstance(exc, AzureError):
+        return f"{type(exc).__name__}: {exc.message}"
+    return None
+
+
+class _StaticBearer(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Send a fixed bearer token: an emulator over plain http takes any (real ARM needs azure-identity)."""
+
+    def on_request(self, request: Any) -> None:
+        """Set the Authorization header."""
+        request.http_request.headers["Authorization"] = "Bearer emulator"
+
+
+class _NoCredential:
+    """A credential an emulator never asks for a token (the static bearer policy replaces the challenge)."""
+
+    def get_token(self, *_scopes: str, **_kw: Any) -> Any:
+        """Refuse: only the real ARM asks."""
+        raise Unreadable("the emulator credential has no token")
+
+
+def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Return client overrides for an emulator ($LOCKSTEP_AZURE_ENDPOINT_URL); empty: the real ARM endpoint."""
+    url = env.get("LOCKSTEP_AZURE_ENDPOINT_URL")
+    if not url:
+        return {}
+    return {"base_url": url, "credential": _NoCredential(), "authentication_policy": _StaticBearer(),
+            "polling_interval": 0}

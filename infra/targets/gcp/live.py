@@ -1,0 +1,157 @@
+"""Read what GCP runs for each workflow through the Google Cloud client libraries, mapped onto Pulumi's properties.
+
+One call per resource: Cloud Scheduler `get_job`, Functions v2 `get_function`, and one Monitoring
+`list_notification_channels` per workflow (filtered on its stamp); plus one `list_jobs` per project and region to
+find stamped jobs no workflow claims. Application Default Credentials apply; `connect` carries client keyword
+arguments (credentials, transport, client_options) for an emulator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.api_core import retry as gretry
+from google.cloud import functions_v2, scheduler_v1
+
+from infra import naming
+from infra.model import StackConfig
+from infra.targets.base import Observed
+from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB
+from infra.targets.gcp.translate import GcpDesired
+from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Wanted, read_each
+
+# Throttling (429) and transient server errors are retried with exponential backoff, bounded in time.
+RETRY = gretry.Retry(initial=0.2, maximum=5.0, multiplier=2.0, timeout=30.0,
+                     predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable,
+                                                        gexc.InternalServerError))
+
+
+class _Clients:
+    """One client per API, created on first use, counting the calls made through it."""
+
+    def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
+        self._kw, self._out, self._made = dict(connect), out, {}  # type: dict[str, Any]
+
+    def call(self, api: str, method: str, **kw: Any) -> Any:
+        """Call one API method with the bounded retry."""
+        if api not in self._made:
+            self._made[api] = _client(api, self._kw)
+        self._out.calls += 1
+        return getattr(self._made[api], method)(retry=RETRY, timeout=20.0, **kw)
+
+
+def _client(api: str, kw: Mapping[str, Any]) -> Any:
+    if api == "scheduler":
+        return scheduler_v1.CloudSchedulerClient(**kw)
+    if api == "functions":
+        return functions_v2.FunctionServiceClient(**kw)
+    from google.cloud import monitoring_v3  # gRPC-only: imported only when channels are read
+
+    return monitoring_v3.NotificationChannelServiceClient(**{k: v for k, v in kw.items() if k != "transport"})
+
+
+def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:
+    """Return the live GCP resources of every wanted workflow, and stamped jobs none of them claims."""
+    out = LiveRead("gcp")
+    clients = _Clients(connect, out)
+    read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    places = {(w.desired.project, w.desired.region) for w in wanted.values()}
+    if stack.gcp:
+        places.add((stack.gcp.project, stack.gcp.region))
+    claimed = {base_name(stack, w) for w in wanted}
+    for project, region in sorted(places):
+        try:
+            out.unmanaged.extend(_unmanaged(clients, stack, project, region, claimed))
+        except gexc.GoogleAPIError as exc:
+            out.error = f"listing scheduler jobs in {project}/{region}: {_why(exc)}"
+    return out
+
+
+def base_name(stack: StackConfig, workflow: str) -> str:
+    """Return the physical name the component gives the job and the function."""
+    return naming.physical("lockstep", stack.name, workflow, limit=63)
+
+
+def _workflow(clients: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
+    d: GcpDesired = want.desired
+    base = base_name(stack, want.workflow)
+    where = f"projects/{d.project}/locations/{d.region}"
+    job = _get(lambda: clients.call("scheduler", "get_job", name=f"{where}/jobs/{base}"), f"scheduler job {base}")
+    fn = _get(lambda: clients.call("functions", "get_function", name=f"{where}/functions/{base}"),
+              f"function {base}")
+    channels = clients.call("monitoring", "list_notification_channels", name=f"projects/{d.project}",
+                            filter=f'user_labels."lockstep-workflow" = "{want.workflow}"')
+    return [Observed(JOB, base, _job_props(job, d.region)), Observed(FUNCTION, base, _function_props(fn, d)),
+            *(Observed(CHANNEL, c.name, {"type": c.type_, "labels": dict(c.labels)}) for c in channels)]
+
+
+def _job_props(job: Any, region: str) -> dict[str, Any]:
+    r = job.retry_config
+    return {"region": region, "schedule": job.schedule, "timeZone": job.time_zone or None,
+            "description": job.description, "attemptDeadline": _duration(job.attempt_deadline),
+            "state": scheduler_v1.Job.State(job.state).name,
+            "retryConfig": {"retryCount": r.retry_count, "minBackoffDuration": _duration(r.min_backoff_duration),
+                            "maxBackoffDuration": _duration(r.max_backoff_duration),
+                            "maxDoublings": r.max_doublings, "maxRetryDuration": _duration(r.max_retry_duration)}}
+
+
+def _function_props(fn: Any, d: GcpDesired) -> dict[str, Any]:
+    s = fn.service_config
+    return {"project": d.project, "labels": dict(fn.labels), "description": fn.description,
+            "buildConfig": {"runtime": fn.build_config.runtime, "entryPoint": fn.build_config.entry_point},
+            "serviceConfig": {
+                "environmentVariables": dict(s.environment_variables),
+                "secretEnvironmentVariables": [{"key": v.key, "secret": v.secret, "version": v.version}
+                                               for v in s.secret_environment_variables],
+                "timeoutSeconds": s.timeout_seconds or None, "maxInstanceCount": s.max_instance_count or None,
+                "maxInstanceRequestConcurrency": s.max_instance_request_concurrency or None,
+                "availableMemory": s.available_memory or None, "availableCpu": s.available_cpu or None}}
+
+
+def _duration(value: Any) -> str | None:
+    """Return a protobuf Duration (a timedelta in proto-plus) in Pulumi's "<seconds>s" form."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds}s"
+
+
+def _unmanaged(clients: _Clients, stack: StackConfig, project: str, region: str,
+               claimed: set[str]) -> list[Unmanaged]:
+    prefix = naming.physical("lockstep", stack.name, limit=63) + "-"
+    found = []
+    for job in clients.call("scheduler", "list_jobs", parent=f"projects/{project}/locations/{region}"):
+        short = job.name.rsplit("/", 1)[-1]
+        if short in claimed or not (short.startswith(prefix) or "lockstep-workflow=" in job.description):
+            continue
+        stamp = next((w.split("=", 1)[1] for w in job.description.split() if w.startswith("lockstep-workflow=")), "")
+        found.append(Unmanaged("gcp", "scheduler job", short, stamp))
+    return found
+
+
+def _get(call: Any, what: str) -> Any:
+    try:
+        return call()
+    except gexc.NotFound as exc:
+        raise NotDeployed(f"{what} does not exist") from exc
+
+
+def _why(exc: BaseException) -> str | None:
+    if isinstance(exc, gexc.GoogleAPIError):
+        return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, (ConnectionError, OSError)):
+        return f"cannot reach the API: {exc}"
+    return None
+
+
+def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Return client overrides for an emulator ($LOCKSTEP_GCP_ENDPOINT_URL, anonymous, REST); empty: Google."""
+    url = env.get("LOCKSTEP_GCP_ENDPOINT_URL")
+    if not url:
+        return {}
+    from google.auth.credentials import AnonymousCredentials
+
+    return {"credentials": AnonymousCredentials(), "transport": "rest", "client_options": {"api_endpoint": url}}

@@ -1,0 +1,94 @@
+"""What a live reader returns: each workflow's resources in Pulumi's property shape, or why they could not be read.
+
+SDK-free. Every `infra/targets/<t>/live.py` returns a `LiveRead`; drift normalizes its `resources` through the same
+`TARGETS[t].normalize` that reads registered inputs, so git, a saved plan and the platform compare as one type.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from infra.targets.base import Observed
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One workflow a reader must read: its name and its desired state (which names its region, project, host)."""
+
+    workflow: str
+    desired: Any
+    package_sha256_b64: str | None = None  # the package the program would deploy, where the platform reports one
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A resource that carries Lockstep's stamps (or name) but belongs to no declared workflow: an orphan or ghost."""
+
+    target: str
+    kind: str
+    name: str
+    workflow: str  # the lockstep-workflow stamp it carries ("" when it carries none)
+
+
+@dataclass
+class LiveRead:
+    """One target's live state: resources per workflow, the workflows it could not read and why, and the cost."""
+
+    target: str
+    resources: dict[str, list[Observed]] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)     # workflow -> what is not deployed at all
+    unreadable: dict[str, str] = field(default_factory=dict)  # workflow -> why it could not be read
+    error: str = ""                                             # the whole target could not be read
+    unmanaged: list[Unmanaged] = field(default_factory=list)
+    calls: int = 0
+    resources_read: int = 0
+
+
+class Unreadable(Exception):
+    """A live read failed in a way that makes the comparison inconclusive (denied, throttled past retries, down)."""
+
+
+class NotDeployed(Exception):
+    """The platform says a resource of the workflow does not exist."""
+
+
+def with_backoff(call: Callable[[], T], retryable: Callable[[BaseException], bool], *, attempts: int = 4,
+                 first_delay_s: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run a call, retrying throttling and transient errors with exponential backoff, at most `attempts` times."""
+    delay = first_delay_s
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == attempts or not retryable(exc):
+                raise
+            sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def read_each(out: LiveRead, wanted: Mapping[str, Wanted], read_one: Callable[[Wanted], list[Observed]],
+              describe: Callable[[BaseException], str | None]) -> None:
+    """Read every wanted workflow; sort each failure into missing (NotDeployed) or unreadable (`describe`'s text).
+
+    `describe` returns None for an exception that is a bug rather than a platform answer, which then propagates.
+    """
+    for name, want in sorted(wanted.items()):
+        try:
+            found = read_one(want)
+        except NotDeployed as exc:
+            out.missing[name] = str(exc)
+            continue
+        except Exception as exc:
+            why = describe(exc)
+            if why is None:
+                raise
+            out.unreadable[name] = why
+            continue
+        out.resources[name] = found
+        out.resources_read += len(found)
