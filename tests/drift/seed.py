@@ -23,8 +23,21 @@ from infra.targets.registry import TARGETS
 COMMIT = "0" * 40
 
 
+_CACHE: dict[tuple[str, str, str, str], dict[str, list[dict[str, Any]]]] = {}
+
+
 def registered(root: Path, stack: StackConfig, wf: Workflow, target: str) -> dict[str, list[dict[str, Any]]]:
-    """Return the custom resources the program registers for one workflow on one target: type -> [inputs]."""
+    """Return the custom resources the program registers for one workflow on one target: type -> [inputs].
+
+    Cached per (workflow, spec digest, stack, target): the same declaration registers the same inputs.
+    """
+    key = (wf.name, wf.digest, stack.name, target)
+    if key not in _CACHE:
+        _CACHE[key] = _registered(root, stack, wf, target)
+    return _CACHE[key]
+
+
+def _registered(root: Path, stack: StackConfig, wf: Workflow, target: str) -> dict[str, list[dict[str, Any]]]:
     only = dataclasses.replace(stack, **{t: None for t in TARGETS if t != target})  # type: ignore[arg-type]
 
     def program() -> None:
@@ -138,22 +151,23 @@ def seed_azure(azure: Mapping[str, Any], regs: Mapping[str, list[dict[str, Any]]
     """Create the workflow's App Service plan, function app (with its app settings) and action group."""
     from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.web import WebSiteManagementClient
+    from azure.mgmt.web import models as wm
 
     web, res = WebSiteManagementClient(**azure), ResourceManagementClient(**azure)
     p, a = _one(regs, "azure-native:web:AppServicePlan"), _one(regs, "azure-native:web:WebApp")
     g = _one(regs, "azure-native:monitor:ActionGroup")
     rg = a["resourceGroupName"]
-    web.app_service_plans.begin_create_or_update(rg, p["name"], {
-        "location": p["location"], "kind": p["kind"], "reserved": True, "tags": p["tags"],
-        "sku": {"name": p["sku"]["name"], "tier": p["sku"]["tier"]}}).result()
-    web.web_apps.begin_create_or_update(rg, a["name"], {
-        "location": a["location"], "kind": a["kind"], "tags": a["tags"],
-        "site_config": {"linux_fx_version": a["siteConfig"]["linuxFxVersion"],
-                        "app_settings": [{"name": s["name"], "value": s["value"]}
-                                         for s in a["siteConfig"]["appSettings"]]}}).result()
+    web.app_service_plans.begin_create_or_update(rg, p["name"], wm.AppServicePlan(
+        location=p["location"], kind=p["kind"], reserved=True, tags=p["tags"],
+        sku=wm.SkuDescription(name=p["sku"]["name"], tier=p["sku"]["tier"]))).result()
+    web.web_apps.begin_create_or_update(rg, a["name"], wm.Site(
+        location=a["location"], kind=a["kind"], tags=a["tags"], site_config=wm.SiteConfig(
+            linux_fx_version=a["siteConfig"]["linuxFxVersion"],
+            app_settings=[wm.NameValuePair(name=s["name"], value=s["value"]) for s in a["siteConfig"]["appSettings"]]))
+    ).result()
     group_id = (f"/subscriptions/{azure['subscription_id']}/resourceGroups/{rg}/providers/microsoft.insights/"
                 f"actionGroups/{g['actionGroupName']}")
-    res.resources.begin_create_or_update_by_id(group_id, "2023-01-01", {
+    res.resources.begin_create_or_update_by_id(group_id, api_version="2023-01-01", parameters={
         "location": "global", "tags": g["tags"],
         "properties": {"groupShortName": g["groupShortName"], "enabled": True,
                        "emailReceivers": g.get("emailReceivers", [])}}).result()

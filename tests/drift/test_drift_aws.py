@@ -44,3 +44,54 @@ def test_a_schedule_zone_edited_in_the_console_is_drift_with_its_first_diverging
     assert first.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M %a") in {
         f"09:15 {d}" for d in ("Mon", "Tue", "Wed", "Thu", "Fri")}
     assert report["findings"][0]["detail"].startswith("first diverging fire: git fires ")
+
+
+def test_a_retry_count_changed_on_the_function_is_drift(repo: Path, aws: Callable[[str], Any]) -> None:
+    lam = aws("lambda")
+    lam.delete_function_event_invoke_config(FunctionName=BASE)  # moto appends on a second put: replace it
+    lam.put_function_event_invoke_config(FunctionName=BASE, MaximumRetryAttempts=0, MaximumEventAgeInSeconds=3600)
+    code, report = drift(repo, "--stack", "staging", "--target", "aws")
+    assert (code, fields(report)) == (1, [("drift", WF, "aws", "lambda_retries", 1, 0)])
+
+
+def test_new_code_uploaded_to_the_lambda_is_drift_of_the_code(repo: Path, aws: Callable[[str], Any]) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app/main.py", "def handler(event, context):\n    return 'hotfix'\n")
+    aws("lambda").update_function_code(FunctionName=BASE, ZipFile=buf.getvalue())
+    code, report = drift(repo, "--stack", "staging", "--target", "aws")
+    [(level, _wf, _t, attribute, git, live)] = fields(report)
+    assert (code, level, attribute) == (1, "drift", "code_digest")
+    assert str(live).startswith("package sha256 ") and git not in str(live)
+
+
+def test_memory_within_the_stack_tolerance_is_a_warning_and_beyond_it_drift(
+        repo: Path, aws: Callable[[str], Any]) -> None:
+    lam = aws("lambda")
+    lam.update_function_configuration(FunctionName=BASE, MemorySize=272)  # +6 %: within the default 10 %
+    code, report = drift(repo, "--stack", "staging", "--target", "aws")
+    assert (code, fields(report)) == (0, [("warning", WF, "aws", "memory_mb", 256, 272)])
+    lam.update_function_configuration(FunctionName=BASE, MemorySize=512)
+    code, report = drift(repo, "--stack", "staging", "--target", "aws")
+    assert (code, fields(report)) == (1, [("drift", WF, "aws", "memory_mb", 256, 512)])
+
+
+def test_a_stamped_schedule_group_no_workflow_declares_is_reported_unmanaged(
+        repo: Path, aws: Callable[[str], Any]) -> None:
+    aws("scheduler").create_schedule_group(Name="lockstep-staging-retired-report", Tags=[
+        {"Key": "lockstep-workflow", "Value": "retired-report"}])
+    code, report = drift(repo, "--stack", "staging", "--target", "aws")
+    assert (code, fields(report)) == (1, [("drift", "retired-report", "aws", "lockstep-staging-retired-report",
+                                           None, None)])
+    assert report["findings"][0]["kind"] == "unmanaged"
+
+
+def test_an_unreachable_platform_is_inconclusive_never_in_sync(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCKSTEP_AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    code, report = drift(repo, "--stack", "staging", "--target", "aws")
+    assert (code, report["verdict"]) == (3, "inconclusive")
+    assert {(f["workflow"], f["kind"]) for f in report["findings"]} == {(WF, "inconclusive"), ("", "inconclusive")}
+    assert all("Could not connect" in f["detail"] or "connect" in f["detail"].lower() for f in report["findings"])

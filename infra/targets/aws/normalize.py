@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from infra.stamps import CODE_ENV, ENTRY_ENV, SECRETS_ENV
 from infra.targets.aws import facts
@@ -49,7 +49,15 @@ def normalize(observed: Sequence[Observed]) -> AwsDesired:
         memory_mb=_int(get(f, "memorySize"), facts.LAMBDA_DEFAULT_MEMORY_MB),
         secrets=json_map(own.get(SECRETS_ENV)), env=user,
         runtime=str(get(f, "runtime", default="")), entry=own.get(ENTRY_ENV, ""),
-        code_digest=own.get(CODE_ENV, ""), stamps=stamps(get(f, "tags")))
+        code_digest=_code(own.get(CODE_ENV, ""), f), stamps=stamps(get(f, "tags")))
+
+
+def _code(stamped: str, function: Mapping[str, object]) -> str:
+    """Return the code digest, unless a live read shows another package running than the one built from git."""
+    live, built = text(get(function, "codeSha256")), text(get(function, "sourceCodeHash"))
+    if live and built and live != built:  # registered inputs carry no codeSha256; a live reader sets both
+        return f"package sha256 {live} (git builds {built})"
+    return stamped
 
 
 def _int(value: object, default: int) -> int:

@@ -23,10 +23,10 @@ from infra.model import StackConfig
 from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN
 from infra.targets.azure.translate import AzureDesired
 from infra.targets.base import Observed
-from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Unreadable, Wanted, read_each
+from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Unreadable, Wanted, read_each, with_backoff
 
 ACTION_GROUP_API = "2023-01-01"
-RETRY_TOTAL = 4  # azure-core retries throttling (429) and transient errors with exponential backoff
+RETRY = {"retry_total": 4, "retry_backoff_factor": 0.2}  # azure-core: bounded exponential backoff on 429/5xx
 
 
 class _Clients:
@@ -42,8 +42,8 @@ class _Clients:
 
             kw["credential"] = DefaultAzureCredential()
         self.subscription, self._out = str(sub), out
-        self.web = WebSiteManagementClient(subscription_id=self.subscription, retry_total=RETRY_TOTAL, **kw)
-        self.resources = ResourceManagementClient(subscription_id=self.subscription, retry_total=RETRY_TOTAL, **kw)
+        self.web = WebSiteManagementClient(subscription_id=self.subscription, **RETRY, **kw)
+        self.resources = ResourceManagementClient(subscription_id=self.subscription, **RETRY, **kw)
 
     def count(self, result: Any) -> Any:
         """Count one API call and return its result."""
@@ -86,7 +86,9 @@ def _workflow(c: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
     plan = naming.physical("lockstep", stack.name, want.workflow, "plan", limit=60)
     alerts = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=60)
     site = _get(lambda: c.count(c.web.web_apps.get(rg, app)), f"function app {app}")
-    settings = c.count(c.web.web_apps.list_application_settings(rg, app)).properties or {}
+    # azure-core retries only idempotent methods; the settings list is a POST, so throttling is retried here.
+    settings = with_backoff(lambda: c.count(c.web.web_apps.list_application_settings(rg, app)),
+                            _throttled).properties or {}
     farm = _get(lambda: c.count(c.web.app_service_plans.get(rg, plan)), f"App Service plan {plan}")
     group_id = (f"/subscriptions/{c.subscription}/resourceGroups/{rg}/providers/microsoft.insights/"
                 f"actionGroups/{alerts}")
@@ -114,6 +116,10 @@ def _unmanaged(c: _Clients, stack: StackConfig, claimed: set[str]) -> list[Unman
             continue
         found.append(Unmanaged("azure", "function app", str(res.name), tags.get("lockstep-workflow", "")))
     return found
+
+
+def _throttled(exc: BaseException) -> bool:
+    return isinstance(exc, HttpResponseError) and exc.status_code in (429, 503)
 
 
 def _get(call: Any, what: str) -> Any:

@@ -82,10 +82,11 @@ def _workflow(clients: _Clients, stack: StackConfig, want: Wanted) -> list[Obser
     job = _get(lambda: clients.call("scheduler", "get_job", name=f"{where}/jobs/{base}"), f"scheduler job {base}")
     fn = _get(lambda: clients.call("functions", "get_function", name=f"{where}/functions/{base}"),
               f"function {base}")
-    channels = clients.call("monitoring", "list_notification_channels", name=f"projects/{d.project}",
-                            filter=f'user_labels."lockstep-workflow" = "{want.workflow}"')
+    channels = clients.call("monitoring", "list_notification_channels", request={
+        "name": f"projects/{d.project}", "filter": f'user_labels."lockstep-workflow" = "{want.workflow}"'})
     return [Observed(JOB, base, _job_props(job, d.region)), Observed(FUNCTION, base, _function_props(fn, d)),
-            *(Observed(CHANNEL, c.name, {"type": c.type_, "labels": dict(c.labels)}) for c in channels)]
+            *(Observed(CHANNEL, c.name, {"type": c.type_, "labels": dict(c.labels)}) for c in channels
+              if c.user_labels.get("lockstep-workflow") == want.workflow)]  # also where the filter is ignored
 
 
 def _job_props(job: Any, region: str) -> dict[str, Any]:
