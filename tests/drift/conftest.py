@@ -61,12 +61,17 @@ def moto_url() -> Iterator[str]:
             proc.wait()
 
 
+def reset_moto(url: str) -> None:
+    """Forget every resource moto holds."""
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10).close()
+
+
 @pytest.fixture
 def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
     """Reset moto and return a client factory for it; `lockstep drift` reads the same server."""
     import boto3
 
-    urllib.request.urlopen(urllib.request.Request(moto_url + "/moto-api/reset", method="POST"), timeout=10).close()
+    reset_moto(moto_url)
     for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                  ("LOCKSTEP_AWS_ENDPOINT_URL", moto_url)):
         monkeypatch.setenv(k, v)
