@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from tests.drift import seed
 from tests.drift.support import deploy, drift, fields, scratch
@@ -26,7 +26,8 @@ def repo(tmp_path: Path, aws: Callable[[str], Any]) -> Path:
 
 def test_a_freshly_deployed_workflow_is_in_sync(repo: Path) -> None:
     code, report = drift(repo, "--stack", "staging", "--target", "aws")
-    assert (code, report["verdict"], report["findings"]) == (0, "in-sync", []), [f["detail"] for f in report["findings"]]
+    assert (code, report["verdict"], report["findings"]) == (0, "in-sync", []), [
+        f["detail"] for f in report["findings"]]
 
 
 def test_a_schedule_zone_edited_in_the_console_is_drift_with_its_first_diverging_fire(

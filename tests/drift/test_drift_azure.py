@@ -32,7 +32,8 @@ def _web(azure: dict[str, Any]) -> Any:
 
 def test_a_freshly_deployed_workflow_is_in_sync(repo: Path) -> None:
     code, report = drift(repo, "--stack", "staging", "--target", "azure")
-    assert (code, report["findings"]) == (0, []), [(f["attribute"], f["desired"], f["live"]) for f in report["findings"]]
+    assert (code, report["findings"]) == (0, []), [
+        (f["attribute"], f["desired"], f["live"]) for f in report["findings"]]
 
 
 def test_the_time_zone_app_setting_edited_in_the_portal_is_drift_with_first_diverging_fire(

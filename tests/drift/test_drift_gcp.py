@@ -32,12 +32,9 @@ def test_a_job_schedule_and_retry_count_edited_in_the_console_are_drift(repo: Pa
 
     client = scheduler_v1.CloudSchedulerClient(**gcp)
     job = client.get_job(name=f"{WHERE}/jobs/{BASE}")
-    client.update_job(job=scheduler_v1.Job(name=job.name, schedule="30 3 * * *",
-                                           retry_config=scheduler_v1.RetryConfig(
-                                               retry_count=0, min_backoff_duration=job.retry_config.min_backoff_duration,
-                                               max_backoff_duration=job.retry_config.max_backoff_duration,
-                                               max_doublings=job.retry_config.max_doublings,
-                                               max_retry_duration=job.retry_config.max_retry_duration)),
+    retry = scheduler_v1.RetryConfig(job.retry_config)
+    retry.retry_count = 0
+    client.update_job(job=scheduler_v1.Job(name=job.name, schedule="30 3 * * *", retry_config=retry),
                       update_mask={"paths": ["schedule", "retry_config"]})
     code, report = drift(repo, "--stack", "staging", "--target", "gcp")
     assert code == 1

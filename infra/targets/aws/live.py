@@ -32,12 +32,13 @@ class _Clients:
     """boto3 clients per (service, region), each counting the API calls it makes."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        self._connect, self._out, self._made = dict(connect), out, {}  # type: dict[tuple[str, str], Any]
+        self._connect, self._out = dict(connect), out
+        self._made: dict[tuple[str, str], Any] = {}
 
     def __call__(self, service: str, region: str) -> Any:
         key = (service, region)
         if key not in self._made:
-            client = boto3.client(service, region_name=region, config=RETRIES, **self._connect)  # type: ignore[call-overload]
+            client = boto3.client(service, region_name=region, config=RETRIES, **self._connect)
             client.meta.events.register("before-call", self._count)
             self._made[key] = client
         return self._made[key]

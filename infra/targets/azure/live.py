@@ -26,7 +26,7 @@ from infra.targets.base import Observed
 from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Unreadable, Wanted, read_each, with_backoff
 
 ACTION_GROUP_API = "2023-01-01"
-RETRY = {"retry_total": 4, "retry_backoff_factor": 0.2}  # azure-core: bounded exponential backoff on 429/5xx
+RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 0.2}  # azure-core: bounded exponential backoff on 429/5xx
 
 
 class _Clients:
@@ -111,10 +111,10 @@ def _unmanaged(c: _Clients, stack: StackConfig, claimed: set[str]) -> list[Unman
     found = []
     c.count(None)
     for res in c.resources.resources.list(filter="resourceType eq 'Microsoft.Web/sites'"):
-        tags = dict(res.tags or {})
-        if res.name in claimed or not (res.name.startswith(prefix) or "lockstep-workflow" in tags):
+        tags, name = dict(res.tags or {}), str(res.name or "")
+        if name in claimed or not (name.startswith(prefix) or "lockstep-workflow" in tags):
             continue
-        found.append(Unmanaged("azure", "function app", str(res.name), tags.get("lockstep-workflow", "")))
+        found.append(Unmanaged("azure", "function app", name, tags.get("lockstep-workflow", "")))
     return found
 
 

@@ -33,7 +33,8 @@ class _Clients:
     """One client per API, created on first use, counting the calls made through it."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        self._kw, self._out, self._made = dict(connect), out, {}  # type: dict[str, Any]
+        self._kw, self._out = dict(connect), out
+        self._made: dict[str, Any] = {}
 
     def call(self, api: str, method: str, **kw: Any) -> Any:
         """Call one API method with the bounded retry."""
@@ -155,4 +156,5 @@ def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         return {}
     from google.auth.credentials import AnonymousCredentials
 
-    return {"credentials": AnonymousCredentials(), "transport": "rest", "client_options": {"api_endpoint": url}}
+    anonymous: Any = AnonymousCredentials()  # type: ignore[no-untyped-call]
+    return {"credentials": anonymous, "transport": "rest", "client_options": {"api_endpoint": url}}

@@ -1,0 +1,77 @@
+"""Read what each on-prem host runs for a workflow over SSH (manifest, installed schedule, active version).
+
+One SSH session per host and one `read` op per workflow (the provider's own read: host/deploy.py and hostops.py,
+unchanged). The manifest is mapped onto the properties of the registered dynamic resource, so the same
+`normalize` reads it; a crontab block or unit edited by hand, a stray line running the runner, or an active
+version that is not the manifest's are reported through the `installed` property.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from infra.model import StackConfig
+from infra.targets.base import Observed
+from infra.targets.liveread import LiveRead, NotDeployed, Wanted, read_each
+from infra.targets.onprem.host import deploy as steps
+from infra.targets.onprem.host.props import Props, props_from
+from infra.targets.onprem.host.provider import live_view
+from infra.targets.onprem.host.ssh import OnpremError, SshSession
+from infra.targets.onprem.normalize import RESOURCE
+from infra.targets.onprem.translate import OnpremDesired
+
+
+def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:
+    """Return the live on-prem state of every wanted workflow (one SSH session per host)."""
+    out = LiveRead("onprem")
+    sessions: dict[str, SshSession] = {}
+    try:
+        read_each(out, wanted, lambda w: _workflow(stack, w, sessions, out, connect), _why)
+    finally:
+        for session in sessions.values():
+            session.__exit__(None, None, None)
+    return out
+
+
+def _props(stack: StackConfig, want: Wanted) -> Props:
+    d: OnpremDesired = want.desired
+    assert stack.onprem is not None
+    host = stack.onprem.host(d.host)
+    if host is None:
+        raise OnpremError(d.host, "read", f"host {d.host!r} is not in stack {stack.name!r}")
+    return Props(props_from(d, host, Path("."), 0, "uncommitted", private_key_env=stack.onprem.private_key_env))
+
+
+def _workflow(stack: StackConfig, want: Wanted, sessions: dict[str, SshSession], out: LiveRead,
+              connect: Mapping[str, Any]) -> list[Observed]:
+    p = _props(stack, want)
+    label = p.conn.label
+    if label not in sessions:
+        session = SshSession(p.conn, connect_timeout=float(connect.get("connect_timeout", 10.0)))
+        sessions[label] = session.__enter__()
+    out.calls += 1
+    state = steps.read(sessions[label], p)
+    manifest = state.get("manifest") or {}
+    live = live_view(p, state)
+    if live is None:
+        raise NotDeployed(f"{want.workflow} is not active on {label} (manifest state "
+                          f"{manifest.get('state', 'absent')!r})")
+    host = {**p.host, **{k: v for k, v in (manifest.get("host") or {}).items() if v is not None}}
+    return [Observed(RESOURCE, want.workflow, {
+        "host": host, "canonical": manifest.get("canonical"), "memory_mb": manifest.get("memory_mb"),
+        "bundle": {"digest": manifest.get("bundle_digest", "")}, "stamps": manifest.get("stamps", {}),
+        "installed": {"drift": live["drift"], "current_ok": live["current_ok"], "lines": live["schedule_lines"],
+                      "strays": live["strays"]}})]
+
+
+def _why(exc: BaseException) -> str | None:
+    if isinstance(exc, (OnpremError, OSError)):
+        return str(exc)
+    return None
+
+
+def connect_from_env(_env: Mapping[str, str]) -> dict[str, Any]:
+    """Return reader options from the environment: none (hosts and keys come from the stack)."""
+    return {}
