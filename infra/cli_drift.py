@@ -28,6 +28,7 @@ def register(subparsers: Any) -> None:
                    help="only this target (repeatable)")
     p.add_argument("--format", default="table", choices=("table", "json", "markdown", "sarif"))
     p.add_argument("--no-record", action="store_true", help="report only; do not open or update incidents")
+    p.add_argument("--summary", type=Path, default=None, help="also write the Markdown report here (a job summary)")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
     p.set_defaults(func=cmd_drift)
 
@@ -63,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     cost = {"calls": got.calls, "resources": got.resources, "seconds": time.perf_counter() - started,
             "read_seconds": got.seconds}
     sys.stdout.write(report.FORMATS[args.format](verdict, findings, incidents, cost))
+    if args.summary:
+        args.summary.write_text(report.markdown(verdict, findings, incidents, cost), encoding="utf-8")
     return report.EXIT[verdict]
 
 

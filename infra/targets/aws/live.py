@@ -52,6 +52,7 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     out = LiveRead("aws")
     clients = _Clients(connect, out)
     read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    out.resources_read -= len(out.resources)  # the provider entry (the region) is no API resource
     regions = sorted({w.desired.region for w in wanted.values()} | ({stack.aws.region} if stack.aws else set()))
     claimed = {base_name(stack, w) for w in wanted}
     for region in regions:

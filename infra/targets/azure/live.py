@@ -60,6 +60,7 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
         out.error = str(exc)
         return out
     read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    out.resources_read += len(out.resources)  # each app's settings are their own ARM resource (config/appsettings)
     claimed = {app_name(stack, w, want.desired.location) for w, want in wanted.items()}
     try:
         out.unmanaged.extend(_unmanaged(clients, stack, claimed))
