@@ -9,6 +9,7 @@ import importlib
 import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,14 +65,21 @@ def collect(decl: Declaration, connect: Mapping[str, Mapping[str, Any]] | None =
     by_target: dict[str, dict[str, Wanted]] = {}
     for d in decl.declared:
         by_target.setdefault(d.target, {})[d.workflow.name] = Wanted(d.workflow.name, d.desired, d.package_sha256_b64)
-    for target, wanted in sorted(by_target.items()):
+    def read_target(target: str) -> tuple[LiveRead, float]:
         started = time.perf_counter()
         try:
             read = (readers or {}).get(target) or reader(target)
-            got = read(decl.stack, wanted, dict((connect or {}).get(target) or connect_from_env(target)))
+            got = read(decl.stack, by_target[target], dict((connect or {}).get(target) or connect_from_env(target)))
         except Exception as exc:  # an SDK that cannot even start (no credentials, bad endpoint): say so, go on
             got = LiveRead(target, error=f"{type(exc).__name__}: {exc}")
-        out.seconds[target] = time.perf_counter() - started
+        return got, time.perf_counter() - started
+
+    targets = sorted(by_target)
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:  # the platforms are read at once
+        results = list(pool.map(read_target, targets))
+    for target, (got, seconds) in zip(targets, results, strict=True):
+        wanted = by_target[target]
+        out.seconds[target] = seconds
         out.calls[target], out.resources[target] = got.calls, got.resources_read
         out.unmanaged.extend(got.unmanaged)
         if got.error:

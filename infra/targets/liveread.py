@@ -6,14 +6,18 @@ SDK-free. Every `infra/targets/<t>/live.py` returns a `LiveRead`; drift normaliz
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from infra.targets.base import Observed
 
 T = TypeVar("T")
+READ_WORKERS = int(os.environ.get("LOCKSTEP_DRIFT_WORKERS", "8"))  # concurrent reads per target
 
 
 @dataclass(frozen=True)
@@ -73,22 +77,42 @@ def with_backoff(call: Callable[[], T], retryable: Callable[[BaseException], boo
 
 
 def read_each(out: LiveRead, wanted: Mapping[str, Wanted], read_one: Callable[[Wanted], list[Observed]],
-              describe: Callable[[BaseException], str | None]) -> None:
-    """Read every wanted workflow; sort each failure into missing (NotDeployed) or unreadable (`describe`'s text).
+              describe: Callable[[BaseException], str | None], workers: int = READ_WORKERS) -> None:
+    """Read every wanted workflow, `workers` at a time (the calls wait on the network, not the CPU); sort each
+    failure into missing (NotDeployed) or unreadable (`describe`'s text).
 
     `describe` returns None for an exception that is a bug rather than a platform answer, which then propagates.
     """
-    for name, want in sorted(wanted.items()):
+    def one(want: Wanted) -> tuple[str, list[Observed] | None, str, str]:
         try:
-            found = read_one(want)
+            return want.workflow, read_one(want), "", ""
         except NotDeployed as exc:
-            out.missing[name] = str(exc)
-            continue
+            return want.workflow, None, str(exc), ""
         except Exception as exc:
             why = describe(exc)
             if why is None:
                 raise
+            return want.workflow, None, "", why
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(one, [w for _n, w in sorted(wanted.items())]))
+    for name, found, missing, why in results:
+        if missing:
+            out.missing[name] = missing
+        elif why:
             out.unreadable[name] = why
-            continue
-        out.resources[name] = found
-        out.resources_read += len(found)
+        elif found is not None:
+            out.resources[name] = found
+            out.resources_read += len(found)
+
+
+class Counter:
+    """A thread-safe count of API calls, added to a LiveRead."""
+
+    def __init__(self, out: LiveRead) -> None:
+        self._out, self._lock = out, threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        """Count n calls."""
+        with self._lock:
+            self._out.calls += n

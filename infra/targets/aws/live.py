@@ -8,6 +8,7 @@ chain applies; `connect` carries endpoint overrides (`endpoint_url`, keys) for a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,7 +22,7 @@ from infra.targets.aws.normalize import FUNCTION, INVOKE_CONFIG, PROVIDER, SCHED
 from infra.targets.aws.translate import AwsDesired
 from infra.targets.base import Observed
 from infra.targets.common import iso_utc
-from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Wanted, read_each
+from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each
 
 NOT_FOUND = ("ResourceNotFoundException", "NotFound", "NotFoundException")
 # botocore's standard retry mode backs off exponentially on throttling and transient errors, bounded here.
@@ -32,19 +33,21 @@ class _Clients:
     """boto3 clients per (service, region), each counting the API calls it makes."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        self._connect, self._out = dict(connect), out
+        self._connect, self._count = dict(connect), Counter(out)
         self._made: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, service: str, region: str) -> Any:
         key = (service, region)
-        if key not in self._made:
-            client = boto3.client(service, region_name=region, config=RETRIES, **self._connect)
-            client.meta.events.register("before-call", self._count)
-            self._made[key] = client
-        return self._made[key]
+        with self._lock:  # readers run in threads; a boto3 client is thread-safe once made
+            if key not in self._made:
+                client = boto3.client(service, region_name=region, config=RETRIES, **self._connect)
+                client.meta.events.register("before-call", self._counted)
+                self._made[key] = client
+            return self._made[key]
 
-    def _count(self, **_kw: Any) -> None:
-        self._out.calls += 1
+    def _counted(self, **_kw: Any) -> None:
+        self._count.add()
 
 
 def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:

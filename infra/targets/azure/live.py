@@ -23,10 +23,20 @@ from infra.model import StackConfig
 from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN
 from infra.targets.azure.translate import AzureDesired
 from infra.targets.base import Observed
-from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Unreadable, Wanted, read_each, with_backoff
+from infra.targets.liveread import (
+    Counter,
+    LiveRead,
+    NotDeployed,
+    Unmanaged,
+    Unreadable,
+    Wanted,
+    read_each,
+    with_backoff,
+)
 
 ACTION_GROUP_API = "2023-01-01"
-RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 0.2}  # azure-core: bounded exponential backoff on 429/5xx
+# azure-core: bounded exponential backoff on 429 and 5xx (idempotent methods)
+RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 0.2}
 
 
 class _Clients:
@@ -41,13 +51,13 @@ class _Clients:
             from azure.identity import DefaultAzureCredential
 
             kw["credential"] = DefaultAzureCredential()
-        self.subscription, self._out = str(sub), out
+        self.subscription, self._count = str(sub), Counter(out)
         self.web = WebSiteManagementClient(subscription_id=self.subscription, **RETRY, **kw)
         self.resources = ResourceManagementClient(subscription_id=self.subscription, **RETRY, **kw)
 
     def count(self, result: Any) -> Any:
         """Count one API call and return its result."""
-        self._out.calls += 1
+        self._count.add()
         return result
 
 

@@ -9,19 +9,24 @@ arguments (credentials, transport, client_options) for an emulator.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from google.api_core import exceptions as gexc
-from google.api_core import retry as gretry
-from google.cloud import functions_v2, scheduler_v1
+# google-api-core warns on every import under Python 3.11 about a support date two years away; users need no line.
+warnings.filterwarnings("ignore", category=FutureWarning, module="google.api_core._python_version_support")
+
+from google.api_core import exceptions as gexc  # noqa: E402
+from google.api_core import retry as gretry  # noqa: E402
+from google.cloud import functions_v2, scheduler_v1  # noqa: E402
 
 from infra import naming
 from infra.model import StackConfig
 from infra.targets.base import Observed
 from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB
 from infra.targets.gcp.translate import GcpDesired
-from infra.targets.liveread import LiveRead, NotDeployed, Unmanaged, Wanted, read_each
+from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each
 
 # Throttling (429) and transient server errors are retried with exponential backoff, bounded in time.
 RETRY = gretry.Retry(initial=0.2, maximum=5.0, multiplier=2.0, timeout=30.0,
@@ -33,14 +38,16 @@ class _Clients:
     """One client per API, created on first use, counting the calls made through it."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        self._kw, self._out = dict(connect), out
+        self._kw, self._count = dict(connect), Counter(out)
         self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
     def call(self, api: str, method: str, **kw: Any) -> Any:
         """Call one API method with the bounded retry."""
-        if api not in self._made:
-            self._made[api] = _client(api, self._kw)
-        self._out.calls += 1
+        with self._lock:  # readers run in threads; the clients are thread-safe once made
+            if api not in self._made:
+                self._made[api] = _client(api, self._kw)
+        self._count.add()
         return getattr(self._made[api], method)(retry=RETRY, timeout=20.0, **kw)
 
 

@@ -28,7 +28,8 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     out = LiveRead("onprem")
     sessions: dict[str, SshSession] = {}
     try:
-        read_each(out, wanted, lambda w: _workflow(stack, w, sessions, out, connect), _why)
+        # One SSH session per host, shared by its workflows' reads: read them one after another.
+        read_each(out, wanted, lambda w: _workflow(stack, w, sessions, out, connect), _why, workers=1)
     finally:
         for session in sessions.values():
             session.__exit__(None, None, None)
