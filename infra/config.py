@@ -192,10 +192,10 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
                   "paste the host's key line, e.g. from `ssh-keyscan -t ed25519 HOST` checked out of band")
     sched = f.choice(rep, p + ".scheduler", h.get("scheduler"), ("cron", "systemd")) if "scheduler" in h else None
     tz = f.timezone(rep, p + ".timezone", h.get("timezone")) if "timezone" in h else None
-    for key, (pattern, what) in HOST_TEXT.items():
-        value = h.get(key)
-        if key in h and not (isinstance(value, str) and pattern.match(value) and ".." not in value.split("/")):
-            rep.error(f"{p}.{key}", value, f"is not {what}", f"write {HOST_EXAMPLES[key]}")
+    for name, (pattern, what) in HOST_TEXT.items():  # not `key`: that is the host key read above
+        value = h.get(name)
+        if name in h and not (isinstance(value, str) and pattern.match(value) and ".." not in value.split("/")):
+            rep.error(f"{p}.{name}", value, f"is not {what}", f"write {HOST_EXAMPLES[name]}")
     if len(rep.errors) > before:
         return None
     return OnpremHost(h["name"], h["address"], port or 22, h["user"], str(key).strip(), sched, tz,  # type: ignore[arg-type]
