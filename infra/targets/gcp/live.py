@@ -21,12 +21,12 @@ from google.api_core import exceptions as gexc  # noqa: E402
 from google.api_core import retry as gretry  # noqa: E402
 from google.cloud import functions_v2, scheduler_v1  # noqa: E402
 
-from infra import naming
-from infra.model import StackConfig
-from infra.targets.base import Observed
-from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB
-from infra.targets.gcp.translate import GcpDesired
-from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each
+from infra import naming  # noqa: E402
+from infra.model import StackConfig  # noqa: E402
+from infra.targets.base import Observed  # noqa: E402
+from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB  # noqa: E402
+from infra.targets.gcp.translate import GcpDesired  # noqa: E402
+from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each  # noqa: E402
 
 # Throttling (429) and transient server errors are retried with exponential backoff, bounded in time.
 RETRY = gretry.Retry(initial=0.2, maximum=5.0, multiplier=2.0, timeout=30.0,
