@@ -12,3 +12,4 @@ bench:
 	.venv/bin/python bench/bench_schedule.py
 	.venv/bin/python bench/bench_program.py --workflows 1000
 	.venv/bin/python bench/bench_preview.py --workflows 1000
+	.venv/bin/python bench/bench_drift.py --workflows 1000
