@@ -71,6 +71,8 @@ def collect(decl: Declaration, connect: Mapping[str, Mapping[str, Any]] | None =
             read = (readers or {}).get(target) or reader(target)
             got = read(decl.stack, by_target[target], dict((connect or {}).get(target) or connect_from_env(target)))
         except Exception as exc:  # an SDK that cannot even start (no credentials, bad endpoint): say so, go on
+            if os.environ.get("LOCKSTEP_DEBUG"):
+                raise
             got = LiveRead(target, error=f"{type(exc).__name__}: {exc}")
         return got, time.perf_counter() - started
 

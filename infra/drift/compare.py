@@ -51,6 +51,8 @@ def compare(decl: Declaration, got: Collected, tolerance: Tolerance) -> list[Fin
     for target, why in sorted(got.target_errors.items()):
         findings.append(Finding("", target, "inconclusive", "inconclusive", detail=why))
     for u in got.unmanaged:
+        if (u.workflow, u.target) in decl.deployed:
+            continue  # a declared workflow outside this run's --workflow selection, not a ghost
         findings.append(Finding(u.workflow, u.target, "unmanaged", "drift", attribute=u.name,
                                 detail=f"{u.kind} {u.name} carries Lockstep's name or stamps but no declared "
                                        f"workflow deploys it here (an orphan or a ghost)"))

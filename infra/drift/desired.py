@@ -31,6 +31,7 @@ class Declaration:
     stack: StackConfig
     declared: tuple[Declared, ...]
     refused: tuple[tuple[str, str, str], ...]  # (workflow, target, why)
+    deployed: frozenset[tuple[str, str]] = frozenset()  # every (workflow, target) of the stack, before narrowing
 
     def workflows(self) -> dict[str, Workflow]:
         """Return the declared workflows by name."""
@@ -49,12 +50,13 @@ def declaration(root: Path, stack_name: str, workflows: Sequence[str] = (), targ
                                      f"use one of: {', '.join(sorted(known))}") for w in unknown])
     declared, refused = [], []
     cache: dict[tuple[str, str], str] = {}
+    deployed = frozenset((wf.name, s.name) for wf in repo.workflows for s in wf.targets if s.name in stack.enabled())
     for wf in repo.workflows:
         if workflows and wf.name not in workflows:
             continue
         for spec in wf.targets:
             t = spec.name
-            if (targets and t not in targets) or t not in stack.enabled():
+            if (targets and t not in targets) or (wf.name, t) not in deployed:
                 continue
             tr = TARGETS[t].translate(wf, stack)
             if tr.refused():
@@ -62,7 +64,7 @@ def declaration(root: Path, stack_name: str, workflows: Sequence[str] = (), targ
                 continue
             package = _package(wf, repo.root, t, cache) if packages else None
             declared.append(Declared(wf, t, tr.desired, package))
-    return Declaration(repo.root, stack, tuple(declared), tuple(refused))
+    return Declaration(repo.root, stack, tuple(declared), tuple(refused), deployed)
 
 
 def _package(wf: Workflow, root: Path, target: str, cache: dict[tuple[str, str], str]) -> str | None:

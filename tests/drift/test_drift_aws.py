@@ -96,3 +96,14 @@ def test_an_unreachable_platform_is_inconclusive_never_in_sync(repo: Path, monke
     assert (code, report["verdict"]) == (3, "inconclusive")
     assert {(f["workflow"], f["kind"]) for f in report["findings"]} == {(WF, "inconclusive"), ("", "inconclusive")}
     assert all("Could not connect" in f["detail"] or "connect" in f["detail"].lower() for f in report["findings"])
+
+
+def test_narrowing_to_one_workflow_does_not_call_the_others_ghosts(tmp_path: Path, aws: Callable[[str], Any]) -> None:
+    root = scratch(tmp_path / "repo", [WF, "nightly-ledger-export"])
+    deploy(root, "staging", {"aws": lambda wf, regs: seed.seed_aws(aws, root, wf, regs)})
+    code, report = drift(root, "--stack", "staging", "--target", "aws", "--workflow", WF)
+    assert (code, report["findings"]) == (0, [])
+    aws("scheduler").create_schedule_group(Name="lockstep-staging-retired-report", Tags=[
+        {"Key": "lockstep-workflow", "Value": "retired-report"}])
+    code, report = drift(root, "--stack", "staging", "--target", "aws", "--workflow", WF)
+    assert (code, [(f["kind"], f["workflow"]) for f in report["findings"]]) == (1, [("unmanaged", "retired-report")])
