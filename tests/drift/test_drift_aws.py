@@ -107,3 +107,22 @@ def test_narrowing_to_one_workflow_does_not_call_the_others_ghosts(tmp_path: Pat
         {"Key": "lockstep-workflow", "Value": "retired-report"}])
     code, report = drift(root, "--stack", "staging", "--target", "aws", "--workflow", WF)
     assert (code, [(f["kind"], f["workflow"]) for f in report["findings"]]) == (1, [("unmanaged", "retired-report")])
+
+
+def test_the_table_markdown_and_sarif_reports_name_the_drifted_field(repo: Path, aws: Callable[[str], Any]) -> None:
+    import json
+
+    from tests.drift.support import run
+
+    aws("lambda").update_function_configuration(FunctionName=BASE, Timeout=600)
+    args = ("drift", "--stack", "staging", "--target", "aws", "--root", str(repo), "--no-record")
+    code, table = run(*args)
+    lines = table.splitlines()
+    assert code == 1 and lines[0].split() == ["LEVEL", "WORKFLOW", "TARGET", "FIELD", "GIT", "LIVE"]
+    assert lines[1].split() == ["drift", WF, "aws", "timeout", "(timeout_s)", "300", "600", "[out-of-band]"]
+    assert lines[-1].startswith("lockstep drift: drift — ") and "API calls for" in lines[-1]
+    _code, md = run(*args, "--format", "markdown")
+    assert md.startswith("## Lockstep drift: DRIFT\n") and f"| drift | {WF} | aws | timeout (timeout_s) | 300 |" in md
+    _code, sarif = run(*args, "--format", "sarif")
+    [result] = json.loads(sarif)["runs"][0]["results"]
+    assert (result["ruleId"], result["level"]) == ("drift/field", "error")
