@@ -19,7 +19,9 @@ import pytest
 from onprem_support import KEY_ENV, Host, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-USER = "lockstep-test"
+# One user per test session: several sessions (CI jobs, engineers on one machine) may run at once, and each
+# session's teardown deletes its user, so a shared name would pull the host from under the others.
+USER = f"lockstep-t{os.getpid()}"
 BINARIES = ("/usr/sbin/sshd", "/usr/sbin/cron", "/usr/bin/crontab", "/usr/bin/ssh-keygen")
 
 
@@ -88,15 +90,23 @@ def onprem_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
                       f"AllowUsers {USER}\nAuthorizedKeysFile .ssh/authorized_keys\nLogLevel VERBOSE\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(config), "-E", str(work / "sshd.log")])
-    cron = None if _cron_running() else subprocess.Popen(["/usr/sbin/cron", "-f", "-L", "15"])
+    crons: list[subprocess.Popen[bytes]] = []
+
+    def keep_cron() -> None:
+        # Another session may stop the cron daemon it started while ours still waits for a firing: restart it.
+        if not _cron_running():
+            crons.append(subprocess.Popen(["/usr/sbin/cron", "-f", "-L", "15"]))
+
+    keep_cron()
     try:
         wait_until("sshd to listen", lambda: _port_open(port), 15)
         os.environ[KEY_ENV] = str(work / "client")
-        yield Host(port, USER, home, _pub(work / "host.pub"), work / "client", _pub(work / "other.pub"), work)
+        yield Host(port, USER, home, _pub(work / "host.pub"), work / "client", _pub(work / "other.pub"), work,
+                   keep_cron)
     finally:
         os.environ.pop(KEY_ENV, None)
         subprocess.run(["crontab", "-r", "-u", USER], capture_output=True)
-        for proc in (sshd, cron):
+        for proc in (sshd, *crons):
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=10)

@@ -42,6 +42,14 @@ class Host:
     client_key: Path
     other_host_key: str
     workdir: Path
+    keep_cron: Callable[[], None] = lambda: None
+
+    def cron_wait(self, what: str, check: Callable[[], Any], timeout: float, interval: float = 1) -> Any:
+        """Wait for something cron must start, keeping a cron daemon running meanwhile."""
+        def checked() -> Any:
+            self.keep_cron()
+            return check()
+        return wait_until(what, checked, timeout, interval)
 
     def as_user(self, *cmd: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run a command as the test user (the operator at the host's console)."""

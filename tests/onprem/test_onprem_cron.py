@@ -67,7 +67,7 @@ def _final(root: Path) -> list[dict[str, Any]]:
 
 
 def test_onprem_cron_runs_an_every_minute_workflow(deployed: dict[str, Path], onprem_host: Host) -> None:
-    finals = wait_until("cron to run cron-ok", lambda: _final(deployed["cron-ok"]), FIRST_RUN_S, 1)
+    finals = onprem_host.cron_wait("cron to run cron-ok", lambda: _final(deployed["cron-ok"]), FIRST_RUN_S)
     assert finals[0]["event"] == "succeeded"
     started = dt.datetime.fromisoformat(finals[0]["at"])
     assert started - dt.datetime.fromisoformat(finals[0]["scheduled_time"]) < dt.timedelta(seconds=30)
@@ -75,8 +75,8 @@ def test_onprem_cron_runs_an_every_minute_workflow(deployed: dict[str, Path], on
     assert onprem_host.crontab().count("# lockstep:begin cron-ok ") == 1
 
 
-def test_onprem_cron_retry_succeeds_on_the_second_attempt(deployed: dict[str, Path]) -> None:
-    finals = wait_until("cron to run cron-retry", lambda: _final(deployed["cron-retry"]), FIRST_RUN_S, 1)
+def test_onprem_cron_retry_succeeds_on_the_second_attempt(deployed: dict[str, Path], onprem_host: Host) -> None:
+    finals = onprem_host.cron_wait("cron to run cron-retry", lambda: _final(deployed["cron-retry"]), FIRST_RUN_S)
     first = [e for e in _events(deployed["cron-retry"]) if e["scheduled_time"] == finals[0]["scheduled_time"]]
     assert [e["event"] for e in first] == ["attempt-failed", "attempt-succeeded", "succeeded"]
     gap = dt.datetime.fromisoformat(first[1]["at"]) - dt.datetime.fromisoformat(first[0]["at"])
@@ -84,8 +84,8 @@ def test_onprem_cron_retry_succeeds_on_the_second_attempt(deployed: dict[str, Pa
     assert _events(deployed["cron-retry"], "notify.jsonl") == []
 
 
-def test_onprem_cron_timeout_kills_the_run_and_notifies(deployed: dict[str, Path]) -> None:
-    finals = wait_until("cron to time out cron-timeout", lambda: _final(deployed["cron-timeout"]), FIRST_RUN_S, 1)
+def test_onprem_cron_timeout_kills_the_run_and_notifies(deployed: dict[str, Path], onprem_host: Host) -> None:
+    finals = onprem_host.cron_wait("cron to time out cron-timeout", lambda: _final(deployed["cron-timeout"]), FIRST_RUN_S)
     assert finals[0]["event"] == "timeout" and finals[0]["why"] == "exceeded timeout_s=2"
     assert not Path(f"/proc/{finals[0]['pid']}/cmdline").exists() or \
         "main" not in Path(f"/proc/{finals[0]['pid']}/cmdline").read_text()
@@ -93,26 +93,29 @@ def test_onprem_cron_timeout_kills_the_run_and_notifies(deployed: dict[str, Path
     assert notes[0]["outcome"] == "timeout" and notes[0]["workflow"] == "cron-timeout"
 
 
-def test_onprem_cron_final_failure_notifies_after_all_attempts(deployed: dict[str, Path]) -> None:
-    finals = wait_until("cron to fail cron-fail", lambda: _final(deployed["cron-fail"]), FIRST_RUN_S, 1)
+def test_onprem_cron_final_failure_notifies_after_all_attempts(deployed: dict[str, Path],
+                                                           onprem_host: Host) -> None:
+    finals = onprem_host.cron_wait("cron to fail cron-fail", lambda: _final(deployed["cron-fail"]), FIRST_RUN_S)
     run = [e for e in _events(deployed["cron-fail"]) if e["scheduled_time"] == finals[0]["scheduled_time"]]
     assert [e["event"] for e in run] == ["attempt-failed", "attempt-failed", "failed"]
     notes = wait_until("a notification", lambda: _events(deployed["cron-fail"], "notify.jsonl"), 10, 0.5)
     assert notes[0]["outcome"] == "failed" and "always fails" in notes[0]["detail"]["output"]
 
 
-def test_onprem_cron_does_not_start_a_second_run_while_one_is_running(deployed: dict[str, Path]) -> None:
+def test_onprem_cron_does_not_start_a_second_run_while_one_is_running(deployed: dict[str, Path],
+                                                                    onprem_host: Host) -> None:
     def skipped() -> list[dict[str, Any]]:
         return [e for e in _events(deployed["cron-overlap"]) if e["event"] == "skipped"]
 
-    skips = wait_until("cron's next start of cron-overlap to be skipped", skipped, SECOND_RUN_S, 1)
+    skips = onprem_host.cron_wait("cron's next start of cron-overlap to be skipped", skipped, SECOND_RUN_S)
     assert skips[0]["reason"].startswith("overlap")
     assert [e for e in _events(deployed["cron-overlap"]) if e["event"].startswith("attempt")] == []  # still running
 
 
-def test_onprem_cron_time_zone_guard_runs_only_at_canonical_instants(deployed: dict[str, Path]) -> None:
-    on = wait_until("cron to run cron-tz-on", lambda: _final(deployed["cron-tz-on"]), FIRST_RUN_S, 1)
+def test_onprem_cron_time_zone_guard_runs_only_at_canonical_instants(deployed: dict[str, Path],
+                                                                   onprem_host: Host) -> None:
+    on = onprem_host.cron_wait("cron to run cron-tz-on", lambda: _final(deployed["cron-tz-on"]), FIRST_RUN_S)
     assert on[0]["event"] != "guard-error", f"the runner's time-zone guard failed under cron: {on[0]['why']}"
     assert on[0]["event"] == "succeeded", on[0]
-    off = wait_until("cron to start cron-tz-off", lambda: _events(deployed["cron-tz-off"]), FIRST_RUN_S, 1)
+    off = onprem_host.cron_wait("cron to start cron-tz-off", lambda: _events(deployed["cron-tz-off"]), FIRST_RUN_S)
     assert off[0]["event"] == "skipped" and "in Asia/Tokyo" in off[0]["reason"]

@@ -81,7 +81,7 @@ def test_onprem_dropped_connection_between_steps_then_retry_leaves_one_entry(onp
             session.drop()
 
     props = _props(onprem_host, tmp_path, "dropped")
-    with pytest.raises(OnpremError, match=r"on-prem host lockstep-test@127\.0\.0\.1:\d+: step activate: "):
+    with pytest.raises(OnpremError, match=rf"on-prem host {onprem_host.user}@127\.0\.0\.1:\d+: step activate: "):
         OnpremWorkflowProvider(hook=drop_after_stage).create(props)
     root = _root(onprem_host, "dropped")
     assert not (root / "current").exists() and _blocks(onprem_host, "dropped") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,7 @@ def _fail(props: dict[str, Any]) -> OnpremError:
 def test_onprem_wrong_host_key_is_refused_before_any_command(onprem_host: Host, tmp_path: Path) -> None:
     err = _fail(_props(onprem_host, tmp_path, "wrong-key", host_key=onprem_host.other_host_key))
     assert err.step == "host-key"
-    assert str(err).startswith(f"on-prem host lockstep-test@127.0.0.1:{onprem_host.port}: step host-key: the host "
+    assert str(err).startswith(f"on-prem host {onprem_host.user}@127.0.0.1:{onprem_host.port}: step host-key: the host "
                                "presented ssh-ed25519 key SHA256:")
     assert "refusing to connect" in str(err)
     assert not Path(onprem_host.base_dir("wrong-key")).exists()
@@ -45,26 +46,26 @@ def test_onprem_unreachable_host_names_the_connect_step(onprem_host: Host, tmp_p
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     err = _fail(_props(onprem_host, tmp_path, "unreachable", port=closed))
-    assert err.step == "connect" and f"lockstep-test@127.0.0.1:{closed}: step connect: cannot connect" in str(err)
+    assert err.step == "connect" and f"{onprem_host.user}@127.0.0.1:{closed}: step connect: cannot connect" in str(err)
 
 
 def test_onprem_refused_deploy_key_names_the_auth_step(onprem_host: Host, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, str(onprem_host.workdir / "other"))  # a key the host does not authorize
     err = _fail(_props(onprem_host, tmp_path, "bad-auth"))
-    assert err.step == "auth" and "refused the deploy key for user 'lockstep-test' (permission denied" in str(err)
+    assert err.step == "auth" and f"refused the deploy key for user '{onprem_host.user}' (permission denied" in str(err)
 
 
 def test_onprem_unwritable_base_dir_is_a_permission_error_naming_the_probe(onprem_host: Host,
                                                                            tmp_path: Path) -> None:
-    root_owned = Path("/var/lib/lockstep-test-root")
+    root_owned = Path(f"/var/lib/lockstep-root-{os.getpid()}")
     root_owned.mkdir(mode=0o755, exist_ok=True)
     try:
         err = _fail(_props(onprem_host, tmp_path, "no-perm", base_dir=f"{root_owned}/base"))
     finally:
         root_owned.rmdir()
     assert err.step == "probe"
-    assert "permission denied: user 'lockstep-test' cannot create or write /var/lib/lockstep-test-root/base" \
+    assert f"permission denied: user '{onprem_host.user}' cannot create or write {root_owned}/base" \
         in str(err)
 
 
