@@ -85,7 +85,8 @@ def test_onprem_cron_retry_succeeds_on_the_second_attempt(deployed: dict[str, Pa
 
 
 def test_onprem_cron_timeout_kills_the_run_and_notifies(deployed: dict[str, Path], onprem_host: Host) -> None:
-    finals = onprem_host.cron_wait("cron to time out cron-timeout", lambda: _final(deployed["cron-timeout"]), FIRST_RUN_S)
+    finals = onprem_host.cron_wait("cron to time out cron-timeout", lambda: _final(deployed["cron-timeout"]),
+                                   FIRST_RUN_S)
     assert finals[0]["event"] == "timeout" and finals[0]["why"] == "exceeded timeout_s=2"
     assert not Path(f"/proc/{finals[0]['pid']}/cmdline").exists() or \
         "main" not in Path(f"/proc/{finals[0]['pid']}/cmdline").read_text()
