@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from onprem_engine import Engine
 from onprem_support import KEY_ENV, Host, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,3 +134,13 @@ def _stop_user_jobs() -> None:
 
 def _pub(path: Path) -> str:
     return " ".join(path.read_text().split()[:2])
+
+
+@pytest.fixture
+def engine(onprem_host: Host) -> Iterator[Engine]:
+    """Pulumi's part of `pulumi up` against the live host: the program, the SDK's dynamic-provider process."""
+    started = Engine()
+    try:
+        yield started
+    finally:
+        started.close()
