@@ -22,3 +22,38 @@ def test_onprem_stack_file_to_real_host_deploys_with_the_pinned_host_key(onprem_
                            "manifest.json").read_text())
     assert manifest["state"] == "active" and manifest["version"] == state["version"]
     assert engine.up(root) and engine.steps == ["create e2e-first-box-01"]  # a second up changes nothing
+
+
+PARALLEL = [f"par-{i}" for i in range(8)]
+
+
+def _marked(crontab: str) -> dict[str, str]:
+    """Return workflow -> version of every marked block in crontab text."""
+    found = {}
+    for line in crontab.splitlines():
+        if line.startswith("# lockstep:begin "):
+            fields = line[len("# lockstep:begin "):].split()
+            found[fields[0]] = dict(f.split("=", 1) for f in fields[1:])["version"]
+    return found
+
+
+def test_onprem_eight_workflows_deployed_to_one_host_in_parallel_keep_every_entry(
+        onprem_host: Host, engine: Engine, tmp_path: Path) -> None:
+    operator_line = "# the operator's own job, outside every block\n13 4 * * * /bin/true\n"
+    assert onprem_host.as_user("crontab", "-", stdin=operator_line).returncode == 0
+    root = write_repo(tmp_path / "parallel", onprem_host, {name: f"{i} 5 * * *" for i, name in enumerate(PARALLEL)})
+    for round_ in range(5):  # a create, then four updates of every workflow at once
+        code = f"def handler(event, context):\n    print('round {round_}')\n"
+        for name in PARALLEL:
+            (root / "workflows" / "functions" / name.replace("-", "_") / "main.py").write_text(code)
+        outs = engine.up(root)
+        want = {o["canonical"]["name"]: o["version"] for o in outs.values()}
+        assert _marked(onprem_host.crontab()) == want, f"round {round_}: entries lost or stale"
+        assert operator_line in onprem_host.crontab()
+        for name, version in want.items():
+            manifest = json.loads((Path(onprem_host.base_dir("parallel")) / "workflows" / name /
+                                   "manifest.json").read_text())
+            assert (manifest["state"], manifest["version"]) == ("active", version), name
+    for urn in sorted(engine.state):
+        engine.delete(urn)
+    assert onprem_host.crontab() == operator_line

@@ -39,10 +39,14 @@ def test_onprem_crontab_block_of_another_workflow_with_a_longer_name_is_not_ours
     assert crontab.replace_block(other, "nightly", None) == other
 
 
-def test_onprem_crontab_unterminated_block_is_still_removed() -> None:
-    broken = "1 * * * * keep\n" + BLOCK.split("# lockstep:end")[0]
-    assert crontab.find_blocks(broken, "nightly") != []
-    assert crontab.replace_block(broken, "nightly", BLOCK) == "1 * * * * keep\n" + BLOCK
+def test_onprem_crontab_unterminated_block_is_seen_but_never_rewritten() -> None:
+    other = BLOCK.replace("nightly", "other")
+    broken = "1 * * * * keep\n" + BLOCK.split("# lockstep:end")[0] + other + "2 * * * * mine\n"
+    assert crontab.find_blocks(broken, "nightly") != []  # read and drift still see it as ours
+    for block in (BLOCK, None):
+        with pytest.raises(crontab.CrontabError, match=r"crontab line 2 begins the block of 'nightly' but its end "
+                                                       r"marker '# lockstep:end nightly' is missing"):
+            crontab.replace_block(broken, "nightly", block)
 
 
 def test_onprem_crontab_copied_runner_line_outside_the_block_is_a_stray() -> None:
@@ -286,6 +290,7 @@ def test_onprem_hostops_systemd_path_writes_units_and_enables_the_timer(tmp_path
     (bin_dir / "systemctl").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
     host = OnpremHost("b", "h", 22, "deploy", HOST_KEY, "systemd", "Etc/UTC", str(tmp_path / "base"))
     props = Props(props_for(_workflow(tmp_path), host, epoch=1, commit="c", repo_root=tmp_path))
     plan = build_plan(props, "/usr/bin/python3")

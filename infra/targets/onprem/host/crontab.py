@@ -43,8 +43,41 @@ def find_blocks(text: str, workflow: str) -> list[str]:
     return blocks
 
 
+class CrontabError(ValueError):
+    """The crontab's markers cannot be parsed safely (a begin without its end): nothing may be rewritten."""
+
+
+def check_markers(text: str) -> None:
+    """Raise CrontabError unless every begin marker is closed by its own end marker before any other marker."""
+    open_: tuple[int, str] | None = None  # (line number, workflow) of the block being read
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if open_ is not None:
+                raise _unclosed(*open_)
+            words = stripped[len(BEGIN):].split()
+            open_ = (number, words[0] if words else "")
+        elif stripped.startswith(END) and open_ is not None:
+            if stripped != f"{END}{open_[1]}":
+                raise _unclosed(*open_)
+            open_ = None
+    if open_ is not None:
+        raise _unclosed(*open_)
+
+
+def _unclosed(number: int, workflow: str) -> CrontabError:
+    return CrontabError(f"crontab line {number} begins the block of {workflow!r} but its end marker "
+                        f"'{END}{workflow}' is missing; a rewrite cannot tell where that block stops, so nothing was "
+                        "changed: restore the end marker with `crontab -e` (or remove the block), then deploy again")
+
+
 def replace_block(text: str, workflow: str, block: str | None) -> str:
-    """Return crontab text with every block of the workflow removed and `block` (if any) appended once."""
+    """Return crontab text with every block of the workflow removed and `block` (if any) appended once.
+
+    Raise CrontabError when a block has no end marker: dropping "everything up to the end" would take other
+    workflows' blocks and the operator's own lines with it.
+    """
+    check_markers(text)
     kept: list[str] = []
     inside = False
     for line in text.splitlines():

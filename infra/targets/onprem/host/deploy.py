@@ -29,8 +29,8 @@ MIN_PYTHON = (3, 9)
 
 
 def host_script() -> str:
-    """Return the host-side script: the crontab module's source, then hostops's (both stdlib only)."""
-    return (HERE / "crontab.py").read_text() + "\n\n" + (HERE / "hostops.py").read_text()
+    """Return the host-side script: the sources of crontab, hostsched and hostops, joined (all stdlib only)."""
+    return "\n\n".join((HERE / f"{name}.py").read_text() for name in ("crontab", "hostsched", "hostops"))
 
 
 def remote(session: SshSession, step: str, op: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +93,9 @@ def probe(session: SshSession, props: Props) -> dict[str, Any]:
         raise OnpremError(label, "probe", f"permission denied: user {session.conn.user!r} cannot create or write "
                           f"{props.layout.base_dir} (nearest existing directory {info['writable_parent']}); "
                           "give the deploy user that directory")
+    if not info.get("home_writable", True):
+        raise OnpremError(label, "probe", f"the home directory {info.get('home')} of user {session.conn.user!r} is "
+                          "missing or not writable; the per-user schedule lock lives there: give the user a home")
     if info.get("missing_secrets"):
         raise OnpremError(label, "probe", f"secret(s) {', '.join(info['missing_secrets'])} are not provisioned in "
                           f"{props.layout.secrets_dir}; provision each as a file readable by {session.conn.user!r} "

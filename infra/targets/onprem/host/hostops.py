@@ -1,42 +1,45 @@
 """Host-side half of every deploy step: one Python process per step, under the workflow's deploy lock.
 
-Sent over SSH as `python3 -c <crontab.py source + this source> <op>` with the request as JSON on stdin, so a host
-needs nothing installed but python3 (and cron or systemd). Stdlib only; no package imports on the host.
+Sent over SSH as `python3 -c <crontab.py + hostsched.py + this source> <op>` with the request as JSON on stdin, so
+a host needs nothing installed but python3 (and cron or systemd). Stdlib only; no package imports on the host.
 
 Every mutating op takes an exclusive flock(2) on .deploy.lock (the lock `flock(1)` takes too), then refuses with
 exit code FENCED when the caller's epoch is older than the manifest's. Each op is idempotent and ends in a state a
-retry converges from: staging writes a temp directory and renames it into place; activation writes its intent
-(manifest.pending.json) first, switches `current` by renaming a fresh symlink over it, replaces the workflow's
-crontab block, then renames the new manifest into place. SIGHUP and SIGPIPE are ignored so a dropped SSH
-connection does not stop an op half-way; the op finishes and the retry finds the work done.
+retry converges from: staging writes a temp directory and renames it into place; activation, holding the per-user
+schedule lock as well (hostsched.py), writes its intent (manifest.pending.json) first, switches `current` by renaming
+a fresh symlink over it, replaces the workflow's crontab block (switching `current` back if that fails), then renames
+the new manifest into place. SIGHUP and SIGPIPE are ignored so a dropped SSH connection does not stop an op half-way;
+the op finishes and the retry finds the work done.
 """
 
 import base64
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from typing import Any
 
-# In the package (tests, type checks) import the crontab module; on the host its source is prepended instead.
+# In the package (tests, type checks) import the sibling modules; on the host their sources are prepended instead.
 with contextlib.suppress(ImportError):
-    from infra.targets.onprem.host.crontab import block_lines, find_blocks, replace_block, stray_lines
-
-OK, USAGE, FENCED, DRIFT, OS_ERROR, LOCKED = 0, 2, 3, 4, 5, 6
-
-
-class OpError(Exception):
-    """A refusal or failure the deployer turns into a step-named error."""
-
-    def __init__(self, code: int, step: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.code, self.step, self.extra = code, step, extra
+    from infra.targets.onprem.host.hostsched import DRIFT as DRIFT
+    from infra.targets.onprem.host.hostsched import FENCED as FENCED
+    from infra.targets.onprem.host.hostsched import LOCKED as LOCKED
+    from infra.targets.onprem.host.hostsched import OK as OK
+    from infra.targets.onprem.host.hostsched import OS_ERROR as OS_ERROR
+    from infra.targets.onprem.host.hostsched import USAGE as USAGE
+    from infra.targets.onprem.host.hostsched import OpError as OpError
+    from infra.targets.onprem.host.hostsched import (
+        install_schedule,
+        live_schedule,
+        locked,
+        planned_crontab,
+        remove_schedule,
+        schedule_lock,
+    )
 
 
 def run(op: str, req: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +54,7 @@ def run(op: str, req: dict[str, Any]) -> dict[str, Any]:
     if op not in ops:
         raise OpError(USAGE, op, f"unknown op {op!r}")
     _makedirs(op, lay["root"])
-    with _locked(op, lay["deploy_lock"], float(req.get("lock_timeout_s", 60))):
+    with locked(op, lay["deploy_lock"], float(req.get("lock_timeout_s", 60))):
         fence(op, req, lay)
         return ops[op](req, lay)
 
@@ -68,6 +71,7 @@ def probe(lay: dict[str, str], offset_at: list[int]) -> dict[str, Any]:
             "offsets": [[int(t), time.localtime(int(t)).tm_gmtoff] for t in offset_at],
             "tz_name": _host_zone(), "base_exists": os.path.isdir(base), "writable_parent": parent,
             "writable": os.access(parent, os.W_OK | os.X_OK),
+            "home": os.path.expanduser("~"), "home_writable": os.access(os.path.expanduser("~"), os.W_OK | os.X_OK),
             "readonly": bool(os.statvfs(parent).f_flag & os.ST_RDONLY)}
 
 
@@ -117,33 +121,51 @@ def stage(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
 
 
 def activate(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
-    """Switch `current` to the staged version, install the schedule, then record the manifest."""
+    """Switch `current` to the staged version and install the schedule, under the per-user schedule lock, then
+    record the manifest; a failed install puts `current` back, so the previous version really stays active."""
     final = os.path.join(lay["versions"], req["version"])
     if not _complete(final, req["version"]):
         raise OpError(USAGE, "activate", f"version {req['version']} is not staged at {final}; stage it first")
-    live = live_schedule(req, lay)
-    drift = detect_drift(req, lay, live)
-    if drift and req.get("on_drift", "refuse") != "revert":
-        raise OpError(DRIFT, "activate", f"the schedule on the host was changed outside Lockstep ({drift['why']}); "
-                      "the change is recorded in drift.jsonl and left in place: adopt it in git, or redeploy "
-                      "with on_drift='revert' to overwrite it on purpose", drift=drift)
-    _write_json("activate", lay["pending"], req["manifest"])
-    link_tmp = f"{lay['current']}.tmp-{os.getpid()}"
-    _unlink(link_tmp)
-    os.symlink(os.path.join("versions", req["version"]), link_tmp)
-    os.replace(link_tmp, lay["current"])  # rename(2) over the old link: `mv -T`, never a moment without one
-    _fault(req, "after-switch")
-    install_schedule(req, lay)
-    _fault(req, "after-schedule")
-    _write_json("activate", lay["manifest"], req["manifest"])
-    _unlink(lay["pending"])
+    with schedule_lock("activate", req):
+        drift = detect_drift(req, lay, live_schedule(req, lay))
+        if drift and req.get("on_drift", "refuse") != "revert":
+            raise OpError(DRIFT, "activate", f"the schedule on the host was changed outside Lockstep "
+                          f"({drift['why']}); the change is recorded in drift.jsonl and left in place: adopt it in "
+                          "git, or redeploy with on_drift='revert' to overwrite it on purpose", drift=drift)
+        tables = None if req["backend"] == "systemd" else \
+            planned_crontab("activate", lay["workflow"], req["manifest"]["schedule"]["block"])
+        _write_json("activate", lay["pending"], req["manifest"])
+        was = os.readlink(lay["current"]) if os.path.islink(lay["current"]) else None
+        _switch(lay["current"], os.path.join("versions", req["version"]))
+        _fault(req, "after-switch")
+        try:
+            install_schedule(req, lay, tables)
+        except BaseException:
+            _switch(lay["current"], was)
+            _unlink(lay["pending"])
+            raise
+        _fault(req, "after-schedule")
+        _write_json("activate", lay["manifest"], req["manifest"])
+        _unlink(lay["pending"])
     pruned = prune(lay, keep={req["version"], str(req.get("previous") or "")})
     return {"activated": req["version"], "drift_reverted": drift, "pruned": pruned}
 
 
+def _switch(link: str, target: str | None) -> None:
+    """Point `link` at target by renaming a fresh symlink over it (never a moment without one); None removes it."""
+    if target is None:
+        _unlink(link)
+        return
+    tmp = f"{link}.tmp-{os.getpid()}"
+    _unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)  # rename(2) over the old link: `mv -T`
+
+
 def delete(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
     """Remove the schedule, the versions and `current`; keep a tombstone manifest so the fence survives."""
-    remove_schedule(req, lay)
+    with schedule_lock("delete", req):
+        remove_schedule(req, lay)
     _unlink(lay["current"])
     shutil.rmtree(lay["versions"], ignore_errors=True)
     tomb = {"state": "deleted", "workflow": lay["workflow"], "epoch": int(req["epoch"]),
@@ -162,20 +184,6 @@ def read(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
         if os.path.isdir(lay["versions"]) else []
     return {"exists": True, "manifest": _load(lay["manifest"]), "pending": _load(lay["pending"]),
             "current": current, "versions": versions, "schedule": live_schedule(req, lay)}
-
-
-def live_schedule(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
-    """Return this workflow's schedule as installed: crontab blocks and strays, or systemd unit texts."""
-    if req["backend"] == "systemd":
-        units = {}
-        for name in req.get("unit_names", []):
-            path = os.path.join(os.path.expanduser(req["unit_dir"]), name)
-            units[name] = _read_text(path)
-        return {"backend": "systemd", "units": units}
-    text = _crontab_read()
-    blocks = find_blocks(text, lay["workflow"])
-    return {"backend": "cron", "blocks": blocks, "lines": [ln for b in blocks for ln in block_lines(b)],
-            "strays": stray_lines(text, lay["runner"])}
 
 
 def detect_drift(req: dict[str, Any], lay: dict[str, str], live: dict[str, Any]) -> dict[str, Any] | None:
@@ -212,31 +220,6 @@ def installed_form(schedule: dict[str, Any]) -> Any:
     return schedule.get("units") if schedule.get("backend") == "systemd" else [schedule.get("block")]
 
 
-def install_schedule(req: dict[str, Any], lay: dict[str, str]) -> None:
-    """Install this workflow's schedule, replacing whatever block or units it had."""
-    sched = req["manifest"]["schedule"]
-    if req["backend"] == "systemd":
-        for name, text in sorted(sched["units"].items()):
-            _write("activate", os.path.join(os.path.expanduser(req["unit_dir"]), name), text.encode(), 0o644)
-        _systemctl(req, "daemon-reload")
-        _systemctl(req, "enable", "--now", req["timer"])
-        return
-    _crontab_write(replace_block(_crontab_read(), lay["workflow"], sched["block"]))
-
-
-def remove_schedule(req: dict[str, Any], lay: dict[str, str]) -> None:
-    """Remove this workflow's block or units; other entries stay as they are."""
-    if req["backend"] == "systemd":
-        _systemctl(req, "disable", "--now", req["timer"], check=False)
-        for name in req.get("unit_names", []):
-            _unlink(os.path.join(os.path.expanduser(req["unit_dir"]), name))
-        _systemctl(req, "daemon-reload")
-        return
-    text = _crontab_read()
-    if find_blocks(text, lay["workflow"]):
-        _crontab_write(replace_block(text, lay["workflow"], None))
-
-
 def prune(lay: dict[str, str], keep: set[str]) -> list[str]:
     """Remove versions other than the active and the previous one (kept for a fast rollback)."""
     gone = []
@@ -245,28 +228,6 @@ def prune(lay: dict[str, str], keep: set[str]) -> list[str]:
             shutil.rmtree(os.path.join(lay["versions"], name), ignore_errors=True)
             gone.append(name)
     return sorted(gone)
-
-
-def _crontab_read() -> str:
-    proc = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        if "no crontab" in proc.stderr:
-            return ""
-        raise OpError(OS_ERROR, "crontab", f"crontab -l failed: {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def _crontab_write(text: str) -> None:
-    proc = subprocess.run(["crontab", "-"], input=text, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise OpError(OS_ERROR, "crontab", f"crontab - refused the new table: {proc.stderr.strip()}")
-
-
-def _systemctl(req: dict[str, Any], *args: str, check: bool = True) -> None:
-    cmd = ["systemctl", *(["--user"] if req.get("user_mode") else []), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise OpError(OS_ERROR, "systemd", f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
 
 
 def _fault(req: dict[str, Any], point: str) -> None:
@@ -285,28 +246,6 @@ def _read_text(path: str) -> str | None:
             return fh.read()
     except FileNotFoundError:
         return None
-
-
-class _locked:  # a context manager; lower case reads like one at the call site
-    def __init__(self, step: str, path: str, timeout_s: float) -> None:
-        self.step, self.path, self.timeout_s = step, path, timeout_s
-        self.fd = -1
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
-        deadline = time.monotonic() + self.timeout_s
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OpError(LOCKED, self.step, f"{self.path} is held by another deploy for "
-                                  f"{self.timeout_s:.0f} s") from None
-                time.sleep(0.1)
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
 
 
 def _write(step: str, path: str, data: bytes, mode: int) -> None:
