@@ -88,7 +88,9 @@ def onprem_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     config = work / "sshd_config"
     config.write_text(f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host'}\nPidFile {work / 'sshd.pid'}\n"
                       "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-                      f"AllowUsers {USER}\nAuthorizedKeysFile .ssh/authorized_keys\nLogLevel VERBOSE\n")
+                      f"AllowUsers {USER}\nAuthorizedKeysFile .ssh/authorized_keys\nLogLevel VERBOSE\n"
+                      # lets a test give the deploy user's sessions a PATH (a crontab that refuses to install)
+                      "PermitUserEnvironment yes\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(config), "-E", str(work / "sshd.log")])
     crons: list[subprocess.Popen[bytes]] = []
