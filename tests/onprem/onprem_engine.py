@@ -102,8 +102,10 @@ REPO = Path(__file__).resolve().parents[2]
 class ProviderHost:
     """The SDK's dynamic-provider process, started as the engine starts it; stopped by its own pid."""
 
-    def __init__(self) -> None:
+    def __init__(self, deployer: str | None = None) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+        if deployer:
+            env["LOCKSTEP_DEPLOYER"] = deployer
         self.proc = subprocess.Popen([sys.executable, "-m", "pulumi.dynamic"], stdout=subprocess.PIPE, cwd=REPO,
                                      env=env)
         assert self.proc.stdout is not None
@@ -145,8 +147,12 @@ class Engine:
 
     state: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # urn -> (id, outputs)
     steps: list[str] = field(default_factory=list)
-    host: ProviderHost = field(default_factory=ProviderHost)
+    deployer: str | None = None
+    host: ProviderHost = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.host = ProviderHost(self.deployer)
 
     def up(self, root: Path) -> dict[str, dict[str, Any]]:
         """Run the program and apply it: every resource stepped in its own thread; gone ones deleted at the end."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from onprem_engine import Engine, write_repo
+import pytest
+from onprem_engine import Engine, ProviderFailed, host_yaml, write_repo
 from onprem_support import Host
 
 
@@ -57,3 +58,28 @@ def test_onprem_eight_workflows_deployed_to_one_host_in_parallel_keep_every_entr
     for urn in sorted(engine.state):
         engine.delete(urn)
     assert onprem_host.crontab() == operator_line
+
+
+def test_onprem_a_deploy_without_an_epoch_cannot_overwrite_another_deployers_newer_code(
+        onprem_host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCKSTEP_EPOCH", raising=False)  # nothing issues epochs yet: both deploy at 0
+    hosts = host_yaml(onprem_host, "box-01", onprem_host.base_dir("fence-0"))
+    newer = write_repo(tmp_path / "newer", onprem_host, {"fence-0": "7 7 * * *"}, hosts=hosts,
+                       code="def handler(event, context):\n    print('new code')\n")
+    stale = write_repo(tmp_path / "stale", onprem_host, {"fence-0": "7 7 * * *"}, hosts=hosts)
+    wf = Path(onprem_host.base_dir("fence-0")) / "workflows" / "fence-0"
+    ci, laptop = Engine(deployer="ci@runner-2"), Engine(deployer="ci@runner-1")
+    try:
+        (deployed,) = ci.up(newer).values()
+        with pytest.raises(ProviderFailed, match=r"step stage: refused: epoch 0 was accepted from deployer "
+                                                 r"'ci@runner-2' and this deploy, by 'ci@runner-1', carries the "
+                                                 r"same epoch"):
+            laptop.up(stale)
+        assert (wf / "current").resolve().name == deployed["version"]  # the newer code still runs
+        assert ci.up(newer) and ci.steps == ["create fence-0-box-01"]  # the same deployer re-running is fine
+        monkeypatch.setenv("LOCKSTEP_EPOCH", "1")  # a higher epoch, on purpose, does go through
+        (forced,) = laptop.up(stale).values()
+        assert (wf / "current").resolve().name == forced["version"] != deployed["version"]
+    finally:
+        ci.close()
+        laptop.close()

@@ -19,7 +19,7 @@ from infra.schedule.hostform import HostFormError
 from infra.schedule.tzmap import zone_map
 from infra.targets.onprem.host import hostops
 from infra.targets.onprem.host.layout import UnsafeValue
-from infra.targets.onprem.host.manifest import BundleChanged, build_plan
+from infra.targets.onprem.host.manifest import BundleChanged, build_plan, deployer_identity
 from infra.targets.onprem.host.props import Props
 from infra.targets.onprem.host.ssh import DriftRefused, FencedError, OnpremError, SshSession
 
@@ -57,7 +57,7 @@ def remote(session: SshSession, step: str, op: str, request: dict[str, Any]) -> 
 
 def base_request(props: Props, backend_detail: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the fields every op needs: paths, epoch and how the schedule is installed."""
-    req: dict[str, Any] = {"layout": props.layout.as_dict(), "epoch": props.epoch,
+    req: dict[str, Any] = {"layout": props.layout.as_dict(), "epoch": props.epoch, "deployer": deployer_identity(),
                            "backend": props.host["scheduler"], "on_drift": props.raw.get("on_drift", "refuse")}
     if props.host["scheduler"] == "systemd":
         from infra.targets.onprem.host import systemd

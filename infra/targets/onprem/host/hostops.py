@@ -76,26 +76,44 @@ def probe(lay: dict[str, str], offset_at: list[int]) -> dict[str, Any]:
 
 
 def fence(op: str, req: dict[str, Any], lay: dict[str, str]) -> None:
-    """Refuse a write whose epoch is older than the highest one this host ever accepted; record a newer one.
+    """Refuse a write whose epoch is older than the highest this host accepted, or equal to it from another
+    deployer; record a newer one with its deployer.
 
     The highest epoch is kept in epoch.json, written under the deploy lock before any other mutation, so a deployer
     that crashed after switching `current` (pending file written, manifest not yet) still fences older ones. The
-    manifest's and the pending intent's epochs count too (hosts deployed before epoch.json existed).
+    manifest's and the pending intent's epochs count too (hosts deployed before epoch.json existed). An equal epoch
+    is the same deployer retrying only when the deployer is the same: until epochs come from the rollout's lease,
+    everyone deploys at 0, and a stale deploy at 0 must not overwrite a newer one made by someone else at 0.
     """
-    caller = int(req["epoch"])
-    held = held_epoch(lay)
+    caller, who = int(req["epoch"]), str(req.get("deployer") or "")
+    held, holder = held_epoch(lay), held_deployer(lay)
     if caller < held:
         raise OpError(FENCED, op, f"deployer epoch {caller} is older than the host's epoch {held} (the highest "
                       "accepted, from epoch.json, the manifest or a pending activation); a newer deployer has "
                       "written this workflow, so this write is refused", host_epoch=held, caller_epoch=caller)
-    if caller > held:
-        _write_json(op, lay["epoch"], {"epoch": caller})
+    if caller == held and holder and who != holder:
+        raise OpError(FENCED, op, f"epoch {caller} was accepted from deployer {holder!r} and this deploy, by "
+                      f"{who!r}, carries the same epoch, so the two cannot be ordered and this write is refused: "
+                      f"deploy through the rollout (it passes LOCKSTEP_EPOCH), or set LOCKSTEP_EPOCH above {held} "
+                      "on purpose", host_epoch=held, caller_epoch=caller, holder=holder)
+    if caller > held or not holder:
+        _write_json(op, lay["epoch"], {"epoch": caller, "deployer": who})
 
 
 def held_epoch(lay: dict[str, str]) -> int:
     """Return the highest epoch recorded on the host: epoch.json, manifest.json, manifest.pending.json."""
     docs = [_load(lay[k]) for k in ("epoch", "manifest", "pending") if k in lay]
     return max([int(d.get("epoch", -1)) for d in docs if d] or [-1])
+
+
+def held_deployer(lay: dict[str, str]) -> str:
+    """Return who wrote the highest epoch ('' when no record names one: hosts deployed before it was kept)."""
+    held = held_epoch(lay)
+    for key, field in (("epoch", "deployer"), ("pending", "deployed_by"), ("manifest", "deployed_by")):
+        doc = _load(lay[key]) if key in lay else None
+        if doc and int(doc.get("epoch", -1)) == held and doc.get(field):
+            return str(doc[field])
+    return ""
 
 
 def stage(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from infra.targets.onprem.host.layout import safe_path
 from infra.targets.onprem.host.props import Props
 
 MANIFEST_SCHEMA = 1
+DEPLOYER_ENV = "LOCKSTEP_DEPLOYER"
 HERE = Path(__file__).resolve().parent
 CANONICAL_SOURCE = HERE.parents[2] / "schedule" / "canonical.py"
 
@@ -37,6 +39,11 @@ class Plan:
     files: dict[str, str]  # relative path -> base64 content
     schedule: dict[str, Any]
     manifest: dict[str, Any]
+
+
+def deployer_identity() -> str:
+    """Return who deploys: $LOCKSTEP_DEPLOYER (the rollout names its runner), else user@machine."""
+    return os.environ.get(DEPLOYER_ENV) or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 def notify_targets(canonical: dict[str, Any]) -> list[dict[str, str]]:
@@ -118,7 +125,7 @@ def build_plan(props: Props, python: str) -> Plan:
                                                                                           "scheduler")},
         "schedule": schedule, "stamps": props.raw.get("stamps", {}),
         "deployed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "deployed_by": f"{getpass.getuser()}@{socket.gethostname()}",
+        "deployed_by": deployer_identity(),
     }
     files = {rel: base64.b64encode(data).decode() for rel, data in raw.items()}
     return Plan(version, files, schedule, manifest)
