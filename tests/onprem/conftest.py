@@ -93,6 +93,13 @@ def onprem_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
                       "PermitUserEnvironment yes\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(config), "-E", str(work / "sshd.log")])
+    # A second "host": another sshd, with another host key, for the same user (moves between hosts).
+    port2 = _free_port()
+    config2 = work / "sshd2_config"
+    config2.write_text(config.read_text().replace(f"Port {port}\n", f"Port {port2}\n")
+                       .replace(f"HostKey {work / 'host'}\n", f"HostKey {work / 'other'}\n")
+                       .replace(f"PidFile {work / 'sshd.pid'}\n", f"PidFile {work / 'sshd2.pid'}\n"))
+    sshd2 = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(config2), "-E", str(work / "sshd2.log")])
     crons: list[subprocess.Popen[bytes]] = []
 
     def keep_cron() -> None:
@@ -102,14 +109,14 @@ def onprem_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
 
     keep_cron()
     try:
-        wait_until("sshd to listen", lambda: _port_open(port), 15)
+        wait_until("sshd to listen", lambda: _port_open(port) and _port_open(port2), 15)
         os.environ[KEY_ENV] = str(work / "client")
         yield Host(port, USER, home, _pub(work / "host.pub"), work / "client", _pub(work / "other.pub"), work,
-                   keep_cron)
+                   keep_cron, port2)
     finally:
         os.environ.pop(KEY_ENV, None)
         subprocess.run(["crontab", "-r", "-u", USER], capture_output=True)
-        for proc in (sshd, *crons):
+        for proc in (sshd, sshd2, *crons):
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=10)

@@ -51,7 +51,7 @@ workflow(
 
 
 def host_yaml(host: Host, name: str, base_dir: str, *, address: str = "127.0.0.1", port: int | None = None,
-              host_key: str | None = None) -> str:
+              host_key: str | None = None, scheduler: str = "cron") -> str:
     """Return one `hosts:` entry of a stack file for the live test host."""
     return textwrap.indent(textwrap.dedent(f"""\
         - name: {name}
@@ -59,7 +59,7 @@ def host_yaml(host: Host, name: str, base_dir: str, *, address: str = "127.0.0.1
           port: {port or host.port}
           user: {host.user}
           hostKey: {host_key or host.host_key}
-          scheduler: cron
+          scheduler: {scheduler}
           timezone: Etc/UTC
           baseDir: {base_dir}
         """), "      ")

@@ -43,6 +43,7 @@ class Host:
     other_host_key: str
     workdir: Path
     keep_cron: Callable[[], None] = lambda: None
+    other_port: int = 0  # a second sshd on this machine whose host key is other_host_key
 
     def cron_wait(self, what: str, check: Callable[[], Any], timeout: float, interval: float = 1) -> Any:
         """Wait for something cron must start, keeping a cron daemon running meanwhile."""

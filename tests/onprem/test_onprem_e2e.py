@@ -15,14 +15,14 @@ def test_onprem_stack_file_to_real_host_deploys_with_the_pinned_host_key(onprem_
                                                                          tmp_path: Path) -> None:
     root = write_repo(tmp_path / "e2e-first", onprem_host, {"e2e-first": "17 3 * * *"})
     outs = engine.up(root)
-    assert engine.steps == ["create e2e-first-box-01"]
+    assert engine.steps == ["create e2e-first-host"]
     (state,) = outs.values()
     assert state["host"]["host_key"] == onprem_host.host_key  # the stack file's hostKey, not another field's name
     assert onprem_host.crontab().count("# lockstep:begin e2e-first ") == 1
     manifest = json.loads((Path(onprem_host.base_dir("e2e-first")) / "workflows" / "e2e-first" /
                            "manifest.json").read_text())
     assert manifest["state"] == "active" and manifest["version"] == state["version"]
-    assert engine.up(root) and engine.steps == ["create e2e-first-box-01"]  # a second up changes nothing
+    assert engine.up(root) and engine.steps == ["create e2e-first-host"]  # a second up changes nothing
 
 
 PARALLEL = [f"par-{i}" for i in range(8)]
@@ -76,7 +76,7 @@ def test_onprem_a_deploy_without_an_epoch_cannot_overwrite_another_deployers_new
                                                  r"same epoch"):
             laptop.up(stale)
         assert (wf / "current").resolve().name == deployed["version"]  # the newer code still runs
-        assert ci.up(newer) and ci.steps == ["create fence-0-box-01"]  # the same deployer re-running is fine
+        assert ci.up(newer) and ci.steps == ["create fence-0-host"]  # the same deployer re-running is fine
         monkeypatch.setenv("LOCKSTEP_EPOCH", "1")  # a higher epoch, on purpose, does go through
         (forced,) = laptop.up(stale).values()
         assert (wf / "current").resolve().name == forced["version"] != deployed["version"]

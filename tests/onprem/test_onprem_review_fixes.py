@@ -79,11 +79,13 @@ def test_onprem_fence_counts_a_pending_activation_that_crashed_after_the_switch(
 
 def test_onprem_fence_records_the_highest_epoch_before_any_mutation_and_keeps_it(tmp_path: Path) -> None:
     lay = _lay(tmp_path)
-    hostops.fence("stage", {"epoch": 9}, lay)  # no manifest, no pending yet: epoch.json alone holds the fence
-    assert json.loads(Path(lay["epoch"]).read_text()) == {"epoch": 9}
+    hostops.fence("stage", {"epoch": 9, "deployer": "ci@a"}, lay)  # no manifest yet: epoch.json holds the fence
+    assert json.loads(Path(lay["epoch"]).read_text()) == {"epoch": 9, "deployer": "ci@a"}
     with pytest.raises(hostops.OpError, match="epoch 8 is older"):
-        hostops.fence("activate", {"epoch": 8}, lay)
-    hostops.fence("stage", {"epoch": 9}, lay)  # the same deployer retrying passes
+        hostops.fence("activate", {"epoch": 8, "deployer": "ci@a"}, lay)
+    hostops.fence("stage", {"epoch": 9, "deployer": "ci@a"}, lay)  # the same deployer retrying passes
+    with pytest.raises(hostops.OpError, match="epoch 9 was accepted from deployer 'ci@a'"):
+        hostops.fence("stage", {"epoch": 9, "deployer": "ci@b"}, lay)
 
 
 @pytest.mark.parametrize("base", [INJECT, "/srv/a b", "/srv/100%", "/srv/../etc", "relative/dir", "/srv/$(id)"])

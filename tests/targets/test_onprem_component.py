@@ -14,7 +14,7 @@ ONPREM = "pulumi-python:dynamic/lockstep-onprem:Workflow"
 def test_onprem_resource_carries_host_scheduler_canonical_fields_and_stamps() -> None:
     cap = prod()
     wf = next(w for w in load_repo(REPO).workflows if w.name == "berlin-payroll-sync")
-    res = one(cap, ONPREM, "berlin-payroll-sync-batch-01")
+    res = one(cap, ONPREM, "berlin-payroll-sync-host")
     assert res.inputs["host"]["name"] == "batch-01" and res.inputs["host"]["scheduler"] == "cron", res.urn
     assert res.inputs["host"]["timezone"] == "Europe/Berlin", res.urn
     assert res.inputs["canonical"] == _without_nulls(canonical_fields(wf)), res.urn

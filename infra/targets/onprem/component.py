@@ -58,6 +58,10 @@ class Workflow(pulumi.ComponentResource):
         desired = translate(wf, ctx.stack).desired  # everything deployed comes from here; the host adds the route
         props = props_from(desired, host, (ctx.root / wf.function.source).resolve(), ctx.epoch, ctx.commit,
                            private_key_env=ctx.stack.onprem.private_key_env)
-        self.resource = _register(naming.logical(wf.name, host.name), props, pulumi.ResourceOptions(parent=self))
+        # One name whatever the host, so a move to another host is a replace of this resource (which the provider
+        # orders delete-first: the job never runs on both); the aliases keep resources named after their host.
+        aliases = [pulumi.Alias(name=naming.logical(wf.name, h.name)) for h in ctx.stack.onprem.hosts]
+        self.resource = _register(naming.logical(wf.name, "host"), props,
+                                  pulumi.ResourceOptions(parent=self, aliases=aliases))
         self.register_outputs({"host": host.name, "scheduler": host.scheduler, "version": self.resource.version,
                                "stamps": props["stamps"]})

@@ -4,10 +4,12 @@ Stdlib only and free of package imports: the host-side script (hostops.py) is se
 prepended, so the same parser decides what "our entry" is on both sides.
 
 A block is exactly:
-    # lockstep:begin <workflow> version=<version>
+    # lockstep:begin <workflow> version=<version> instance=<instance>
     <minute> * * * * <command>
     # lockstep:end <workflow>
-Anything between a begin and its end belongs to that workflow; lines outside blocks are never touched.
+Anything between a begin and its end belongs to that workflow; lines outside blocks are never touched. `instance` is
+the identity of the Pulumi resource that installed the block: a replacement's create takes the block over (one block
+per workflow per user), and the replaced resource's delete then removes only blocks that still carry its instance.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ BEGIN = "# lockstep:begin "
 END = "# lockstep:end "
 
 
-def render_block(workflow: str, version: str, minute_field: str, python: str, runner: str, log: str) -> str:
+def render_block(workflow: str, version: str, minute_field: str, python: str, runner: str, log: str,
+                 instance: str = "") -> str:
     """Render the marked block that runs a workflow's runner at the given host-zone minutes, every hour."""
     command = f"cd / && exec {shlex.quote(python)} {shlex.quote(runner)} >>{shlex.quote(log)} 2>&1"
     if "%" in command:
         raise ValueError(f"crontab command {command!r} contains '%', which cron turns into a newline")
-    return f"{BEGIN}{workflow} version={version}\n{minute_field} * * * * {command}\n{END}{workflow}\n"
+    tag = f" instance={instance}" if instance else ""
+    return f"{BEGIN}{workflow} version={version}{tag}\n{minute_field} * * * * {command}\n{END}{workflow}\n"
 
 
 def find_blocks(text: str, workflow: str) -> list[str]:
@@ -71,8 +75,10 @@ def _unclosed(number: int, workflow: str) -> CrontabError:
                         "changed: restore the end marker with `crontab -e` (or remove the block), then deploy again")
 
 
-def replace_block(text: str, workflow: str, block: str | None) -> str:
+def replace_block(text: str, workflow: str, block: str | None, only_instance: str | None = None) -> str:
     """Return crontab text with every block of the workflow removed and `block` (if any) appended once.
+
+    With `only_instance`, remove only the blocks installed by that instance ('' : blocks that carry none).
 
     Raise CrontabError when a block has no end marker: dropping "everything up to the end" would take other
     workflows' blocks and the operator's own lines with it.
@@ -81,7 +87,7 @@ def replace_block(text: str, workflow: str, block: str | None) -> str:
     kept: list[str] = []
     inside = False
     for line in text.splitlines():
-        if not inside and _is_begin(line, workflow):
+        if not inside and _is_begin(line, workflow) and only_instance in (None, block_instance(line)):
             inside = True
         elif inside:
             if line.strip() == f"{END}{workflow}":
@@ -92,6 +98,14 @@ def replace_block(text: str, workflow: str, block: str | None) -> str:
         kept.pop()
     out = "\n".join(kept) + ("\n" if kept else "")
     return out + (block or "")
+
+
+def block_instance(begin_line: str) -> str:
+    """Return the instance a begin marker names ('' when it names none)."""
+    for word in begin_line.split():
+        if word.startswith("instance="):
+            return word[len("instance="):]
+    return ""
 
 
 def block_lines(block: str) -> list[str]:

@@ -57,13 +57,15 @@ def remote(session: SshSession, step: str, op: str, request: dict[str, Any]) -> 
 
 def base_request(props: Props, backend_detail: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the fields every op needs: paths, epoch and how the schedule is installed."""
-    req: dict[str, Any] = {"layout": props.layout.as_dict(), "epoch": props.epoch, "deployer": deployer_identity(),
-                           "backend": props.host["scheduler"], "on_drift": props.raw.get("on_drift", "refuse")}
-    if props.host["scheduler"] == "systemd":
-        from infra.targets.onprem.host import systemd
+    from infra.targets.onprem.host import systemd
 
-        plan = systemd.unit_plan(props.name, root_user=props.host["user"] == "root")
-        req.update(unit_dir=plan.unit_dir, user_mode=plan.user_mode, timer=plan.timer, unit_names=plan.names)
+    plan = systemd.unit_plan(props.name, root_user=props.host["user"] == "root")
+    units = {"unit_dir": plan.unit_dir, "user_mode": plan.user_mode, "timer": plan.timer, "unit_names": plan.names}
+    req: dict[str, Any] = {"layout": props.layout.as_dict(), "epoch": props.epoch, "deployer": deployer_identity(),
+                           "instance": props.instance, "backend": props.host["scheduler"],
+                           "on_drift": props.raw.get("on_drift", "refuse"), "systemd_plan": units}
+    if props.host["scheduler"] == "systemd":
+        req.update(units)
     req.update(backend_detail or {})
     return req
 

@@ -39,6 +39,7 @@ with contextlib.suppress(ImportError):
         planned_crontab,
         remove_schedule,
         schedule_lock,
+        take_over,
     )
 
 
@@ -145,7 +146,7 @@ def activate(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
     if not _complete(final, req["version"]):
         raise OpError(USAGE, "activate", f"version {req['version']} is not staged at {final}; stage it first")
     with schedule_lock("activate", req):
-        drift = detect_drift(req, lay, live_schedule(req, lay))
+        drift = detect_drift(req, lay, live_schedule(recorded_backend(req, lay), lay))
         if drift and req.get("on_drift", "refuse") != "revert":
             raise OpError(DRIFT, "activate", f"the schedule on the host was changed outside Lockstep "
                           f"({drift['why']}); the change is recorded in drift.jsonl and left in place: adopt it in "
@@ -158,6 +159,7 @@ def activate(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
         _fault(req, "after-switch")
         try:
             install_schedule(req, lay, tables)
+            take_over(req, lay)
         except BaseException:
             _switch(lay["current"], was)
             _unlink(lay["pending"])
@@ -181,12 +183,18 @@ def _switch(link: str, target: str | None) -> None:
 
 
 def delete(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
-    """Remove the schedule, the versions and `current`; keep a tombstone manifest so the fence survives."""
+    """Remove this instance's schedule, then its versions and `current`, keeping a tombstone manifest so the fence
+    survives; a directory a replacement (another instance) has taken over is left as it is."""
     with schedule_lock("delete", req):
         remove_schedule(req, lay)
+    manifest = _load(lay["manifest"]) or {}
+    owner = str(manifest.get("instance") or "")
+    if manifest.get("state") == "active" and owner and owner != str(req.get("instance") or ""):
+        return {"deleted": False, "kept_for": owner}
     _unlink(lay["current"])
     shutil.rmtree(lay["versions"], ignore_errors=True)
     tomb = {"state": "deleted", "workflow": lay["workflow"], "epoch": int(req["epoch"]),
+            "instance": req.get("instance") or "",
             "deleted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     _write_json("delete", lay["manifest"], tomb)
     _unlink(lay["pending"])
@@ -202,6 +210,15 @@ def read(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
         if os.path.isdir(lay["versions"]) else []
     return {"exists": True, "manifest": _load(lay["manifest"]), "pending": _load(lay["pending"]),
             "current": current, "versions": versions, "schedule": live_schedule(req, lay)}
+
+
+def recorded_backend(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
+    """Return the request as seen through the manifest's scheduler: drift is judged where the last deploy installed
+    the schedule (a cron -> systemd replacement must compare the crontab block, not the units it has yet to write)."""
+    sched = (_load(lay["manifest"]) or {}).get("schedule") or {}
+    if sched.get("backend") in (None, req["backend"]):
+        return req
+    return dict(req, backend=sched["backend"], **{k: sched[k] for k in ("unit_dir", "unit_names") if k in sched})
 
 
 def detect_drift(req: dict[str, Any], lay: dict[str, str], live: dict[str, Any]) -> dict[str, Any] | None:

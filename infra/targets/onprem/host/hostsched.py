@@ -11,6 +11,7 @@ Sent to the host between crontab.py and hostops.py (stdlib only, no `from __futu
 
 import contextlib
 import os
+import shutil
 import subprocess
 import time
 from typing import Any
@@ -78,11 +79,12 @@ def live_schedule(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
             "strays": stray_lines(text, lay["runner"])}
 
 
-def planned_crontab(step: str, workflow: str, block: str | None) -> tuple[str, str]:
+def planned_crontab(step: str, workflow: str, block: str | None,
+                    only_instance: str | None = None) -> tuple[str, str]:
     """Return (the table now, the table with this workflow's block replaced); refuse a table with broken markers."""
     before = crontab_read()
     try:
-        return before, replace_block(before, workflow, block)
+        return before, replace_block(before, workflow, block, only_instance)
     except CrontabError as exc:
         raise OpError(USAGE, step, str(exc)) from None
 
@@ -102,17 +104,50 @@ def install_schedule(req: dict[str, Any], lay: dict[str, str], tables: tuple[str
 
 
 def remove_schedule(req: dict[str, Any], lay: dict[str, str]) -> None:
-    """Remove this workflow's block or units; other entries stay exactly as they are."""
+    """Remove the block or units this resource instance installed; a replacement's entries and every other line
+    stay exactly as they are."""
     if req["backend"] == "systemd":
-        _systemctl(req, "disable", "--now", req["timer"], check=False)
-        for name in req.get("unit_names", []):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(os.path.expanduser(req["unit_dir"]), name))
-        _systemctl(req, "daemon-reload")
+        _remove_units(req, str(req.get("instance") or ""))
         return
-    before, after = planned_crontab("delete", lay["workflow"], None)
+    before, after = planned_crontab("delete", lay["workflow"], None, str(req.get("instance") or ""))
     if after != before:
         crontab_install("delete", before, after)
+
+
+def take_over(req: dict[str, Any], lay: dict[str, str]) -> None:
+    """Remove this workflow's entries in the other scheduler (a cron -> systemd replacement), whoever made them:
+    one workflow name runs from one schedule entry per host user."""
+    if req["backend"] == "systemd":
+        if shutil.which("crontab"):
+            before, after = planned_crontab("activate", lay["workflow"], None)
+            if after != before:
+                crontab_install("activate", before, after)
+        return
+    plan = req.get("systemd_plan") or {}
+    if plan and any(os.path.exists(os.path.join(os.path.expanduser(plan["unit_dir"]), n)) for n in plan["unit_names"]):
+        _remove_units(dict(plan, backend="systemd"), None)
+
+
+def _remove_units(plan: dict[str, Any], instance: str | None) -> None:
+    """Disable and remove the workflow's units (only those stamped with `instance`, unless it is None)."""
+    paths = [os.path.join(os.path.expanduser(plan["unit_dir"]), n) for n in plan.get("unit_names", [])]
+    ours = [p for p in paths if os.path.exists(p) and (instance is None or _unit_instance(p) == instance)]
+    if not ours:
+        return
+    if shutil.which("systemctl"):
+        _systemctl(plan, "disable", "--now", plan["timer"], check=False)
+    for path in ours:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+    if shutil.which("systemctl"):
+        _systemctl(plan, "daemon-reload")
+
+
+def _unit_instance(path: str) -> str:
+    for word in (_read_text(path) or "").split("\n", 1)[0].split():
+        if word.startswith("lockstep-instance="):
+            return word[len("lockstep-instance="):]
+    return ""
 
 
 def crontab_read() -> str:

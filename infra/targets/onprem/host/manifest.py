@@ -107,8 +107,9 @@ def schedule_entry(props: Props, version: str, python: str) -> dict[str, Any]:
         plan = systemd.unit_plan(props.name, root_user=h["user"] == "root")
         return {"backend": "systemd", "minute_field": form.minute_field, "on_calendar": form.expression,
                 "unit_dir": plan.unit_dir, "user_mode": plan.user_mode, "timer": plan.timer, "unit_names": plan.names,
-                "units": systemd.render_units(lay, version, form.expression, python, plan)}
-    block = crontab.render_block(props.name, version, form.minute_field, python, lay.runner, lay.path("cron.log"))
+                "units": systemd.render_units(lay, version, form.expression, python, plan, props.instance)}
+    block = crontab.render_block(props.name, version, form.minute_field, python, lay.runner, lay.path("cron.log"),
+                                 props.instance)
     return {"backend": "cron", "minute_field": form.minute_field, "block": block}
 
 
@@ -119,6 +120,7 @@ def build_plan(props: Props, python: str) -> Plan:
     schedule = schedule_entry(props, version, python)
     manifest = {
         "schema": MANIFEST_SCHEMA, "state": "active", "workflow": props.name, "digest": props.raw["digest"],
+        "instance": props.instance,
         "version": version, "epoch": props.epoch, "commit": props.raw.get("commit", "uncommitted"),
         "canonical": props.raw["canonical"], "bundle_digest": props.raw["bundle"]["digest"],
         "memory_mb": props.raw.get("memory_mb"), "host": {k: props.host.get(k) for k in ("name", "timezone",

@@ -77,6 +77,11 @@ class Props:
         return dict(self.raw["host"])
 
     @property
+    def instance(self) -> str:
+        """Return the resource's identity on the host ('' for resources created before it was kept)."""
+        return str(self.raw.get("instance") or "")
+
+    @property
     def epoch(self) -> int:
         """Return the deployer's epoch (the fencing token)."""
         return int(self.raw["epoch"])

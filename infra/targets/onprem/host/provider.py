@@ -6,6 +6,7 @@ its own and reads the deploy key from the environment at run time, never from pr
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pulumi.dynamic import (
@@ -36,6 +37,8 @@ def live_view(props: Props, state: dict[str, Any]) -> dict[str, Any] | None:
     manifest = state.get("manifest") or {}
     if not state.get("exists") or manifest.get("state") != "active":
         return None
+    if props.instance and manifest.get("instance") not in (None, "", props.instance):
+        return None  # a replacement (another resource instance) has taken this workflow's place over
     sched = state.get("schedule", {})
     pending = state.get("pending") or {}
     drift = hostops.schedule_drift(sched, manifest, pending)
@@ -64,24 +67,32 @@ class OnpremWorkflowProvider(ResourceProvider):
         return CheckResult(news, [CheckFailure(p, r) for p, r in check(_inputs(news))])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Replace when the workflow moves (host, user, directory, scheduler); update when what or when changes."""
+        """Replace when the workflow moves (host, user, directory, scheduler); update when what or when changes.
+
+        A replacement on the same host and user (another port or address for it, another base_dir or scheduler) is
+        created first and takes the schedule over in the same crontab write; the old resource's delete then removes
+        only what carries its own instance. A move to another host (another pinned host key) or user cannot be
+        taken over from there, so the old one is deleted first: the job never runs on both.
+        """
         replaces = [".".join(k) for k in REPLACE_KEYS if get(olds, k) != get(news, k)]
+        moves = any(get(olds, k) != get(news, k) for k in (("host", "host_key"), ("host", "user")))
         changed = [k for k in UPDATE_KEYS if get(olds, k) != get(news, k)]
         live = olds.get("live") or {}
         drifted = bool(live.get("drift")) or live.get("current_ok") is False or live.get("digest") not in (
             None, news.get("digest"))
         return DiffResult(changes=bool(replaces or changed or drifted), replaces=replaces,
-                          delete_before_replace=False)
+                          delete_before_replace=bool(replaces) and moves)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Deploy the workflow; creating over an existing deploy of it converges (a retried create is safe)."""
-        p = Props(_inputs(props))
+        p = Props(dict(_inputs(props), instance=uuid.uuid4().hex[:16]))
         return CreateResult(p.resource_id(), self._deploy(p, previous=None))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Deploy the new version; the old one stays on disk as the rollback target."""
         previous = olds.get("version")
-        return UpdateResult(self._deploy(Props(_inputs(news)), previous=previous))
+        instance = olds.get("instance") or uuid.uuid4().hex[:16]  # kept for the resource's whole life
+        return UpdateResult(self._deploy(Props(dict(_inputs(news), instance=instance)), previous=previous))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Remove the schedule and versions; the tombstone manifest keeps the epoch fence."""

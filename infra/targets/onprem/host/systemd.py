@@ -40,13 +40,15 @@ def unit_plan(workflow: str, root_user: bool) -> UnitPlan:
     return UnitPlan(unit_dir, not root_user, f"lockstep-{workflow}.service", f"lockstep-{workflow}.timer")
 
 
-def render_units(layout: Layout, version: str, calendar: str, python: str, plan: UnitPlan) -> dict[str, str]:
+def render_units(layout: Layout, version: str, calendar: str, python: str, plan: UnitPlan,
+                 instance: str = "") -> dict[str, str]:
     """Render the service and timer unit files of one workflow version (calendar: the UTC superset timer)."""
     if not ON_CALENDAR_RE.match(calendar):
         raise ValueError(f"OnCalendar {calendar!r} is not the UTC superset form '*-*-* *:MM,MM:00 UTC'")
     layout.version_dir(version)  # a 32-hex digest, nothing else reaches the unit
     safe_path("python", python)
-    stamp = f"# lockstep-workflow={layout.workflow} lockstep-version={version} lockstep-target=onprem\n"
+    tag = f" lockstep-instance={instance}" if instance else ""
+    stamp = f"# lockstep-workflow={layout.workflow} lockstep-version={version} lockstep-target=onprem{tag}\n"
     service = (
         f"{stamp}[Unit]\nDescription=Lockstep workflow {layout.workflow}\n\n"
         "[Service]\nType=oneshot\nWorkingDirectory=/\n"
