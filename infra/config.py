@@ -194,7 +194,7 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
     tz = f.timezone(rep, p + ".timezone", h.get("timezone")) if "timezone" in h else None
     for name, (pattern, what) in HOST_TEXT.items():  # not `key`: that is the host key read above
         value = h.get(name)
-        if name in h and not (isinstance(value, str) and pattern.match(value) and ".." not in value.split("/")):
+        if name in h and not (isinstance(value, str) and pattern.fullmatch(value) and ".." not in value.split("/")):
             rep.error(f"{p}.{name}", value, f"is not {what}", f"write {HOST_EXAMPLES[name]}")
     if len(rep.errors) > before:
         return None

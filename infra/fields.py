@@ -157,4 +157,4 @@ Check = Callable[[Reporter, str, object], object]
 
 def is_safe_path(value: object) -> bool:
     """Tell whether value is an absolute path of [A-Za-z0-9._/-] with no '..' segment."""
-    return isinstance(value, str) and bool(SAFE_PATH_RE.match(value)) and ".." not in value.split("/")
+    return isinstance(value, str) and bool(SAFE_PATH_RE.fullmatch(value)) and ".." not in value.split("/")

@@ -176,6 +176,16 @@ class Engine:
             self.delete(urn)
         return {urn: outs for urn, (_, outs) in self.state.items()}
 
+    def refresh(self) -> None:
+        """Read every resource back from its host, as `pulumi refresh` (or `up --refresh`) does."""
+        for urn, (id_, outs) in list(self.state.items()):
+            resp = self.host.call("Read", provider_pb2.ReadRequest(id=id_, urn=urn, properties=_struct(outs)))
+            with self.lock:
+                if resp.id:
+                    self.state[urn] = (resp.id, rpc.deserialize_properties(resp.properties))
+                else:
+                    del self.state[urn]
+
     def delete(self, urn: str) -> None:
         """Delete one resource through the provider host, as `pulumi up` does for a resource the program dropped."""
         id_, outs = self.state[urn]

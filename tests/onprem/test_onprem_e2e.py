@@ -4,6 +4,7 @@ program and the SDK's dynamic-provider servicer to the real sshd and crontab."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,17 @@ def test_onprem_a_deploy_without_an_epoch_cannot_overwrite_another_deployers_new
     finally:
         ci.close()
         laptop.close()
+
+
+def test_onprem_deleted_bundle_is_unhealthy_on_refresh_and_the_next_up_restores_it(
+        onprem_host: Host, engine: Engine, tmp_path: Path) -> None:
+    root = write_repo(tmp_path / "e2e-gone", onprem_host, {"e2e-gone": "19 3 * * *"})
+    (state,) = engine.up(root).values()
+    wf = Path(onprem_host.base_dir("e2e-gone")) / "workflows" / "e2e-gone"
+    shutil.rmtree(wf / "versions" / state["version"])  # a clean-up script removed the active bundle
+    engine.refresh()
+    (read,) = engine.state.values()
+    assert read[1]["live"]["current_ok"] is False
+    engine.up(root)
+    assert engine.steps[-1] == "update e2e-gone-host"
+    assert (wf / "current" / ".lockstep" / "runner.py").is_file()

@@ -121,9 +121,15 @@ def test_onprem_unprovisioned_secret_fails_the_probe_and_a_provisioned_one_deplo
     props["canonical"]["function"]["secrets"] = {"DB_PASSWORD": "db-password"}
     err = _fail(props)
     assert err.step == "probe" and "secret(s) db-password are not provisioned in " in str(err)
-    secrets = Path(onprem_host.base_dir("secretive")) / "secrets"
+    secrets = Path(onprem_host.base_dir("secretive")) / "secrets" / "secretive"  # this workflow's own folder
     secrets.mkdir(parents=True)
     (secrets / "db-password").write_text("s3cret\n")
-    subprocess.run(["chown", "-R", f"{onprem_host.user}:{onprem_host.user}", str(secrets.parent)], check=True)
+    subprocess.run(["chown", "-R", f"{onprem_host.user}:{onprem_host.user}", str(secrets.parent.parent)], check=True)
+    os.chmod(secrets, 0o755)
+    err = _fail(props)  # provisioned, but every local user could read it
+    assert err.step == "probe" and f"secret file(s) {secrets}/db-password (mode 644, directory 755) can be read by " \
+        "other users of the host; run chmod 700" in str(err)
+    os.chmod(secrets, 0o700)
+    os.chmod(secrets / "db-password", 0o600)
     outs = OnpremWorkflowProvider().create(props).outs or {}
     assert outs["live"]["drift"] is False

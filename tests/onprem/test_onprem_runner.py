@@ -33,6 +33,7 @@ def install(tmp_path: Path, code: str, **overrides: Any) -> Path:
     here.mkdir()
     (here.parent / "app" / "main.py").write_text(code)
     shutil.copy(runner.__file__, here / "runner.py")
+    shutil.copy(Path(runner.__file__).parent / "runkit.py", here / "runkit.py")
     shutil.copy(CANONICAL_SOURCE, here / "canonical.py")
     config: dict[str, Any] = {
               "workflow": "runner-test", "digest": "d" * 32, "entry": "main.handler", "runtime": "python3.11",
@@ -153,7 +154,7 @@ def test_onprem_runner_webhook_notification_posts_to_the_secret_url(tmp_path: Pa
     try:
         path = install(tmp_path, "def handler(event, context):\n    raise ValueError('boom')\n",
                        notify=[{"kind": "webhook", "secret": "ops-hook"}])
-        secrets = tmp_path / "base" / "secrets"
+        secrets = tmp_path / "base" / "secrets" / "runner-test"
         secrets.mkdir(parents=True)
         (secrets / "ops-hook").write_text(f"http://127.0.0.1:{server.server_port}/hook\n")
         assert run(path) == 1

@@ -98,6 +98,14 @@ def probe(session: SshSession, props: Props) -> dict[str, Any]:
     if not info.get("home_writable", True):
         raise OnpremError(label, "probe", f"the home directory {info.get('home')} of user {session.conn.user!r} is "
                           "missing or not writable; the per-user schedule lock lives there: give the user a home")
+    if info.get("unsafe_secrets"):
+        raise OnpremError(label, "probe", f"secret reference(s) {', '.join(map(repr, info['unsafe_secrets']))} "
+                          f"would reach outside {props.layout.secrets_dir}; name each with letters, digits, '.', "
+                          "'_' and '-' only")
+    if info.get("exposed_secrets"):
+        raise OnpremError(label, "probe", f"secret file(s) {', '.join(info['exposed_secrets'])} can be read by "
+                          f"other users of the host; run chmod 700 {props.layout.secrets_dir} and chmod 600 on each "
+                          "file (each workflow's secrets are its own)")
     if info.get("missing_secrets"):
         raise OnpremError(label, "probe", f"secret(s) {', '.join(info['missing_secrets'])} are not provisioned in "
                           f"{props.layout.secrets_dir}; provision each as a file readable by {session.conn.user!r} "

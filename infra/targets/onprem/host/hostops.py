@@ -42,22 +42,51 @@ with contextlib.suppress(ImportError):
         take_over,
     )
 
+FILE_MODE = 0o600  # every file a deploy writes: other local users read nothing (bundle, config, manifest, logs)
+
 
 def run(op: str, req: dict[str, Any]) -> dict[str, Any]:
     """Run one op and return its JSON-ready result."""
     lay = req["layout"]
     if op == "probe":
-        return dict(probe(lay, req.get("offset_at", [])), missing_secrets=[r for r in req.get("secrets", [])
-                                                 if not os.path.isfile(os.path.join(lay["secrets_dir"], r))])
+        return dict(probe(lay, req.get("offset_at", [])), **secret_problems(lay, list(req.get("secrets", []))))
     if op == "read":
         return read(req, lay)
     ops = {"stage": stage, "activate": activate, "delete": delete}
     if op not in ops:
         raise OpError(USAGE, op, f"unknown op {op!r}")
     _makedirs(op, lay["root"])
+    _private(op, lay)
     with locked(op, lay["deploy_lock"], float(req.get("lock_timeout_s", 60))):
         fence(op, req, lay)
         return ops[op](req, lay)
+
+
+def _private(step: str, lay: dict[str, str]) -> None:
+    """Keep the workflow's files to the deploy user: the directory 0700, the log cron appends to 0600."""
+    try:
+        for path in (os.path.dirname(lay["root"]), lay["root"]):
+            os.chmod(path, 0o700)
+        os.close(os.open(lay["cron_log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE))
+        os.chmod(lay["cron_log"], FILE_MODE)
+    except OSError as exc:
+        raise _os_error(step, lay["root"], exc) from exc
+
+
+def secret_problems(lay: dict[str, str], refs: list[str]) -> dict[str, list[str]]:
+    """Return the secret references that are missing, unsafe as names, or readable by other users."""
+    found: dict[str, list[str]] = {"missing_secrets": [], "unsafe_secrets": [], "exposed_secrets": []}
+    folder = lay["secrets_dir"]
+    for ref in refs:
+        path = os.path.join(folder, ref)
+        if "/" in ref or ref.startswith(".") or not ref:
+            found["unsafe_secrets"].append(ref)
+        elif not os.path.isfile(path):
+            found["missing_secrets"].append(ref)
+        elif os.stat(path).st_mode & 0o077 or os.stat(folder).st_mode & 0o077:
+            found["exposed_secrets"].append(f"{path} (mode {os.stat(path).st_mode & 0o777:03o}, directory "
+                                            f"{os.stat(folder).st_mode & 0o777:03o})")
+    return found
 
 
 def probe(lay: dict[str, str], offset_at: list[int]) -> dict[str, Any]:
@@ -129,8 +158,8 @@ def stage(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
         for rel, b64 in sorted(req["files"].items()):
             if rel.startswith("/") or ".." in rel.split("/"):
                 raise OpError(USAGE, "stage", f"bundle path {rel!r} escapes the version directory")
-            _write("stage", os.path.join(tmp, rel), base64.b64decode(b64), 0o755 if rel.endswith(".py") else 0o644)
-        _write("stage", os.path.join(tmp, ".lockstep", "COMPLETE"), req["version"].encode(), 0o644)
+            _write("stage", os.path.join(tmp, rel), base64.b64decode(b64), FILE_MODE)
+        _write("stage", os.path.join(tmp, ".lockstep", "COMPLETE"), req["version"].encode(), FILE_MODE)
         shutil.rmtree(final, ignore_errors=True)  # an incomplete leftover of an interrupted stage
         os.rename(tmp, final)
     except BaseException:
@@ -208,8 +237,10 @@ def read(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
     current = os.readlink(lay["current"]) if os.path.islink(lay["current"]) else None
     versions = sorted(v for v in os.listdir(lay["versions"]) if ".tmp-" not in v) \
         if os.path.isdir(lay["versions"]) else []
+    target = os.path.join(lay["root"], current) if current else ""
     return {"exists": True, "manifest": _load(lay["manifest"]), "pending": _load(lay["pending"]),
-            "current": current, "versions": versions, "schedule": live_schedule(req, lay)}
+            "current": current, "versions": versions, "schedule": live_schedule(req, lay),
+            "current_complete": bool(current) and _complete(target, os.path.basename(target))}
 
 
 def recorded_backend(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
@@ -297,7 +328,7 @@ def _write(step: str, path: str, data: bytes, mode: int) -> None:
 
 def _write_json(step: str, path: str, data: dict[str, Any]) -> None:
     tmp = f"{path}.tmp-{os.getpid()}"
-    _write(step, tmp, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), 0o644)
+    _write(step, tmp, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode(), FILE_MODE)
     os.replace(tmp, path)
 
 
@@ -337,6 +368,7 @@ def _host_zone() -> str:
 
 
 def _main() -> int:
+    os.umask(0o077)  # directories and files this op creates are the deploy user's alone
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     op = sys.argv[1] if len(sys.argv) > 1 else ""

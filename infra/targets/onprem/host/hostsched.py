@@ -177,7 +177,7 @@ def _write_unit(path: str, text: str) -> None:
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w") as fh:
         fh.write(text)
-    os.chmod(tmp, 0o644)
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     if _read_text(path) != text:
         raise OpError(OS_ERROR, "activate", f"{path} read back differs from the unit written")

@@ -10,7 +10,7 @@
         .deploy.lock                     flock(2) lock every mutation holds (so does `flock` for an operator)
         .run.lock                        the runner's no-overlap lock
         runs.jsonl  notify.jsonl  drift.jsonl  cron.log
-    <base>/secrets/<ref>                 secret values, provisioned out of band (never by Lockstep)
+    <base>/secrets/<name>/<ref>          the workflow's secret values (0700 / 0600), provisioned out of band
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class Layout:
     workflow: str
 
     def __post_init__(self) -> None:
-        if not NAME_RE.match(self.workflow):
+        if not NAME_RE.fullmatch(self.workflow):
             raise UnsafeValue(f"workflow name {self.workflow!r} is not DNS-safe; it names a directory on the host")
         safe_path("base_dir", self.base_dir)
 
@@ -63,7 +63,7 @@ class Layout:
 
     def version_dir(self, version: str) -> str:
         """Return the directory of one content-addressed version."""
-        if not VERSION_RE.match(version):
+        if not VERSION_RE.fullmatch(version):
             raise ValueError(f"version {version!r} is not a 32-hex content digest")
         return self.path("versions", version)
 
@@ -79,8 +79,8 @@ class Layout:
 
     @property
     def secrets_dir(self) -> str:
-        """Return the host's secret directory, shared by the workflows of this base directory."""
-        return posixpath.join(self.base_dir, "secrets")
+        """Return this workflow's secret directory: its secrets are given to it alone (0700, files 0600)."""
+        return posixpath.join(self.base_dir, "secrets", self.workflow)
 
     def as_dict(self) -> dict[str, str]:
         """Return the paths the host-side scripts need, as plain JSON data."""

@@ -80,14 +80,31 @@ def version_files(props: Props) -> dict[str, bytes]:
     bundle = Path(props.raw["bundle"]["dir"])
     if not bundle.is_dir():
         raise BundleChanged(f"the function directory {bundle} does not exist on the deploying machine")
+    links = symlinks(bundle)
+    if links:
+        raise BundleChanged(f"the function directory {bundle} holds symbolic link(s) {', '.join(links)}; a link "
+                            "would upload whatever it points at (a file outside the repository, such as the "
+                            "deployer's credentials): replace each link with the file itself")
     if code_digest(bundle) != props.raw["bundle"]["digest"]:
         raise BundleChanged(f"the function directory {bundle} changed since its digest "
                             f"{props.raw['bundle']['digest'][:12]}... was computed; re-run the pipeline")
     files = {f"app/{p.relative_to(bundle).as_posix()}": p.read_bytes() for p in code_files(bundle)}
     files[".lockstep/runner.py"] = (HERE / "runner.py").read_bytes()
+    files[".lockstep/runkit.py"] = (HERE / "runkit.py").read_bytes()
     files[".lockstep/canonical.py"] = CANONICAL_SOURCE.read_bytes()
     files[".lockstep/config.json"] = json.dumps(runner_config(props), indent=1, sort_keys=True).encode()
     return files
+
+
+def symlinks(root: Path) -> list[str]:
+    """Return the relative paths of the symbolic links anywhere under root (files and directories)."""
+    found = []
+    for here, dirs, files in os.walk(root, followlinks=False):
+        for name in sorted(dirs + files):
+            path = Path(here) / name
+            if path.is_symlink():
+                found.append(path.relative_to(root).as_posix())
+    return sorted(found)
 
 
 def content_version(files: dict[str, bytes]) -> str:

@@ -49,7 +49,8 @@ def live_view(props: Props, state: dict[str, Any]) -> dict[str, Any] | None:
             "schedule_lines": sched.get("lines", []), "schedule_live": live_entry,
             "schedule_expected": hostops.installed_form(manifest["schedule"]),
             "strays": sched.get("strays", []), "drift": drift is not None,
-            "current_ok": state.get("current") == f"versions/{manifest.get('version')}",
+            "current_ok": state.get("current") == f"versions/{manifest.get('version')}"
+            and state.get("current_complete", True) is not False,  # a deleted or damaged bundle is not healthy
             "pending": bool(pending) and pending.get("version") != manifest.get("version")}
 
 

@@ -75,17 +75,33 @@ def load_private_key(conn: HostConn) -> paramiko.PKey:
         value = ref.get("path", "")
     text = value if value.lstrip().startswith("-----BEGIN") else None
     if text is None:
-        try:
-            with open(os.path.expanduser(value)) as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise OnpremError(conn.label, "auth", f"cannot read the deploy key file {value!r}: {exc.strerror}") from exc
+        text = _read_key_file(conn, value, ref.get("env"))
     for cls in KEY_CLASSES:
         try:
             return cls.from_private_key(io.StringIO(text))
         except (paramiko.SSHException, ValueError):
             continue
     raise OnpremError(conn.label, "auth", "the deploy key is not an unencrypted ed25519, ecdsa or rsa private key")
+
+
+def _read_key_file(conn: HostConn, value: str, env: str | None) -> str:
+    """Read the deploy key file, refusing one that other users can read; never echo a value that is not a path."""
+    where = f"environment variable {env}" if env else "the key path"
+    if "\n" in value or len(value) > 512 or "KEY" in value or not value.strip():
+        raise OnpremError(conn.label, "auth", f"{where} holds neither a readable file path nor a PEM private key "
+                          "(the value is not shown: it may be key material); set it to the key file's path")
+    path = os.path.expanduser(value)
+    try:
+        mode = os.stat(path).st_mode
+        with open(path) as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise OnpremError(conn.label, "auth", f"cannot read the deploy key file {value!r} (from {where}): "
+                          f"{exc.strerror}") from exc
+    if mode & 0o077:
+        raise OnpremError(conn.label, "auth", f"the deploy key file {value!r} is readable by other users (mode "
+                          f"{mode & 0o777:03o}); run chmod 600 {value} (ssh refuses such a key too)")
+    return text
 
 
 class SshSession:

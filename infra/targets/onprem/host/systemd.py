@@ -43,7 +43,7 @@ def unit_plan(workflow: str, root_user: bool) -> UnitPlan:
 def render_units(layout: Layout, version: str, calendar: str, python: str, plan: UnitPlan,
                  instance: str = "") -> dict[str, str]:
     """Render the service and timer unit files of one workflow version (calendar: the UTC superset timer)."""
-    if not ON_CALENDAR_RE.match(calendar):
+    if not ON_CALENDAR_RE.fullmatch(calendar):
         raise ValueError(f"OnCalendar {calendar!r} is not the UTC superset form '*-*-* *:MM,MM:00 UTC'")
     layout.version_dir(version)  # a 32-hex digest, nothing else reaches the unit
     safe_path("python", python)
