@@ -170,8 +170,8 @@ def test_onprem_plan_is_content_addressed_and_stable(tmp_path: Path) -> None:
     props = Props(props_for(_workflow(tmp_path), _host(), epoch=1, commit="c1", repo_root=tmp_path))
     first, again = build_plan(props, "/usr/bin/python3"), build_plan(props, "/usr/bin/python3")
     assert first.version == again.version and len(first.version) == 32
-    assert sorted(first.files) == [".lockstep/canonical.py", ".lockstep/config.json", ".lockstep/runner.py",
-                                   "app/main.py"]
+    assert sorted(first.files) == [".lockstep/canonical.py", ".lockstep/config.json", ".lockstep/runkit.py",
+                                   ".lockstep/runner.py", "app/main.py"]
     later = Props(dict(props.raw, commit="c2", epoch=9))
     assert build_plan(later, "/usr/bin/python3").version == first.version  # a new commit alone is no new content
     assert first.schedule["block"].startswith("# lockstep:begin nightly version=")
