@@ -1,0 +1,96 @@
+"""Input values a reviewer may read: flattened to leaf paths, secrets and unknowns replaced, long values shortened.
+
+A preview shows old -> new per changed leaf (`tags.lockstep-digest: "1a2b…" -> "3c4d…"`). Values come from the
+registered inputs only after this module has replaced every secret-wrapped value with `[secret]`, so no report can
+print a secret even when a component passed one as an input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+
+SECRET = "[secret]"
+UNKNOWN = "(known after apply)"
+MAX_TEXT = 300  # per leaf; a longer value keeps its start and a hash of the whole, so a change still shows
+SKIP_KEYS = ("__provider",)  # the dynamic provider's serialized code: not a value anybody reviews
+
+
+def is_secret(value: Any) -> bool:
+    """Tell whether a deserialized input is a secret-wrapped value."""
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def plain(value: Any, root: str) -> Any:
+    """Return the value as JSON data: secrets and unknowns replaced, assets by content, the repo root blanked."""
+    if is_secret(value):
+        return SECRET
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, root) for k, v in value.items() if k not in SKIP_KEYS}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, root) for v in value]
+    if isinstance(value, (pulumi.FileArchive, pulumi.FileAsset)):
+        return {type(value).__name__: _blank(str(value.path), root)}
+    if isinstance(value, (pulumi.RemoteArchive, pulumi.RemoteAsset)):
+        return {type(value).__name__: str(value.uri)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"StringAsset": value.text}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"AssetArchive": {k: plain(v, root) for k, v in value.assets.items()}}
+    if isinstance(value, str):
+        return _blank(value, root)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire has only doubles: 180.0 was written 180
+    return value if value is None or isinstance(value, (bool, int, float)) else str(value)
+
+
+def _blank(text: str, root: str) -> str:
+    return text.replace(root, "<root>") if root else text
+
+
+def leaves(inputs: Mapping[str, Any], root: str) -> dict[str, str]:
+    """Return {leaf path: shown value} for every input leaf (`a.b[0].c`), secrets redacted."""
+    out: dict[str, str] = {}
+    _walk(plain(dict(inputs), root), "", out)
+    return out
+
+
+def _walk(value: Any, path: str, out: dict[str, str]) -> None:
+    if isinstance(value, dict) and value:
+        for k in sorted(value):
+            _walk(value[k], f"{path}.{k}" if path else k, out)
+    elif isinstance(value, list) and value:
+        for i, v in enumerate(value):
+            _walk(v, f"{path}[{i}]", out)
+    else:
+        out[path] = shown(value)
+
+
+def shown(value: Any) -> str:
+    """Return one leaf as a reviewer reads it: JSON, at most MAX_TEXT characters."""
+    text = value if value in (SECRET, UNKNOWN) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}… (sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]})"
+
+
+def encode(values: Mapping[str, str]) -> str:
+    """Return the leaves as one compact string (one string per resource keeps cached slices quick to read)."""
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str) -> dict[str, str]:
+    """Return the leaves stored by `encode` ({} for a resource summarized without them)."""
+    return dict(json.loads(text)) if text else {}
+
+
+def changed(old: Mapping[str, str], new: Mapping[str, str]) -> list[tuple[str, str | None, str | None]]:
+    """Return (path, old, new) for every leaf that differs; None where a side has no such leaf."""
+    return [(p, old.get(p), new.get(p)) for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
