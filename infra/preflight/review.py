@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.digest import canonical_fields
-from infra.model import StackConfig, Workflow
+from infra.model import TARGETS, StackConfig, Workflow
 from infra.preflight import values
 
 STAMP_LEAVES = ("lockstep-digest", "lockstep-commit", "LOCKSTEP_DIGEST", "LOCKSTEP_COMMIT")
@@ -53,8 +53,10 @@ def stack_diff(base: StackConfig | None, head: StackConfig) -> FieldDiff | None:
 
     def leaves(stack: StackConfig) -> dict[str, str]:
         data = dataclasses.asdict(stack)
-        for key in ("name", "path"):
+        for key in ("name", "path", "off_lines"):
             data.pop(key, None)
+        data.update({t: "(off)" for t in TARGETS if data.get(t) is None})
+        data["switched_off"] = dict(stack.switched_off) or "(none)"
         return values.leaves(data, "")
     changes = values.changed(leaves(base), leaves(head))
     return FieldDiff(head.name, head.path, "update", tuple(changes)) if changes else None
