@@ -93,8 +93,8 @@ def test_switching_off_a_declared_target_needs_an_acknowledgement_and_keeps_its_
 
 def test_removing_a_declared_targets_section_is_refused_by_validate(tmp_path: Path) -> None:
     root = scratch_repo(tmp_path / "repo")
-    edit(root / "Pulumi.staging.yaml", "  lockstep:gcp:\n    project: acme-lockstep-staging\n    region: europe-west1\n",
-         "")
+    section = "  lockstep:gcp:\n    project: acme-lockstep-staging\n    region: europe-west1\n"
+    edit(root / "Pulumi.staging.yaml", section, "")
     validate = subprocess.run([*LOCKSTEP, "validate", "--root", str(root)], capture_output=True, text=True,
                               timeout=60)
     assert validate.returncode == 1
@@ -128,7 +128,8 @@ def test_a_load_error_reaches_sarif_markdown_and_json(tmp_path: Path, cache: Pat
         ("lockstep-load", "error", "workflows/hourly_inventory_snapshot.py", 19)]
     assert run(root, cache, "--format", "markdown", "--output", str(markdown)).returncode == 1
     text = markdown.read_text()
-    assert text.startswith("<!-- lockstep-preview -->\n### ❌") and "`workflows/hourly_inventory_snapshot.py:19`" in text
+    assert text.startswith("<!-- lockstep-preview -->\n### ❌")
+    assert "`workflows/hourly_inventory_snapshot.py:19`" in text
     done = run(root, cache, "--format", "json")
     assert done.returncode == 1
     doc = as_json(done)
