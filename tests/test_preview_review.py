@@ -55,8 +55,9 @@ def test_moving_region_location_and_project_shows_replacements_with_the_property
                                                 "head": '"eu-west-1"'}
     table = run(root, cache).stdout
     assert re.search(r"^aws +0 +28 +0 +0 +0$", table, re.M), table
-    assert "replace aws:lambda/function:Function inventory-snapshot-function — forced by provider " \
-           'aws-eu-central-1 → aws-eu-west-1 (region "eu-central-1" → "eu-west-1")' in table
+    assert '    14 replace — forced by provider aws-eu-central-1 → aws-eu-west-1 (region "eu-central-1" → ' \
+           '"eu-west-1"):\n      aws:' in table
+    assert "\n      aws:lambda/function:Function inventory-snapshot-function\n" in table
 
 
 def test_moving_an_onprem_host_is_a_replace_because_the_dynamic_providers_diff_says_so(

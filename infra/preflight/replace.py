@@ -19,6 +19,8 @@ import pickletools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pulumi.dynamic import ResourceProvider
+
 from infra.preflight import values
 
 TRUSTED = "infra."  # the dynamic providers the preview will run: this repository's own
@@ -34,7 +36,7 @@ def reasons(old: Any, new: Any, keys: Sequence[str], old_providers: Mapping[str,
         if hit:
             out.append(f"replaceOnChanges {path}: {', '.join(hit[:3])}{' …' if len(hit) > 3 else ''} changed")
     if keys and old.dynamic and new.dynamic:
-        out.extend(f"the provider's diff replaces on {k}" for k in dynamic_replaces(old.dynamic, new.dynamic))
+        out.extend(dynamic_replaces(old.dynamic, new.dynamic))
     return tuple(out)
 
 
@@ -66,13 +68,16 @@ def dynamic_state(inputs: Mapping[str, Any], root: str) -> str:
 
 
 def dynamic_replaces(old: str, new: str) -> list[str]:
-    """Run the dynamic provider's own diff on old and new inputs and return the keys it replaces on."""
+    """Run the dynamic provider's own diff on old and new inputs; return why it replaces (empty: it does not)."""
     before, after = json.loads(old), json.loads(new)
     provider = _provider_object(after["provider"])
     if provider is None:
         return []
-    result = provider.diff("", before["inputs"], after["inputs"])
-    return list(result.replaces or [])
+    try:
+        result = provider.diff("", before["inputs"], after["inputs"])
+    except Exception as exc:  # the provider's own diff failed on these inputs: the engine would stop here too
+        return [f"the provider's diff, which failed offline ({type(exc).__name__}: {exc}): a possible replace"]
+    return [f"the provider's diff replaces on {k}" for k in result.replaces or ()]
 
 
 def _provider_object(serialized: str) -> Any:
@@ -94,5 +99,7 @@ def _provider_object(serialized: str) -> Any:
             if not module.startswith(TRUSTED):
                 return None
             cls = getattr(importlib.import_module(module), name, None)
-            return object.__new__(cls) if isinstance(cls, type) else None
+            if isinstance(cls, type) and issubclass(cls, ResourceProvider):
+                return object.__new__(cls)
+            return None
     return None

@@ -77,6 +77,26 @@ def _restamp(c: Change, pairs: dict[str, str]) -> bool:
     return bool(leaves) and all(only_stamps(leaf, pairs) for leaf in leaves)
 
 
+def runs(changes: Sequence[Change]) -> list[tuple[str, list[Change]]]:
+    """Gather replacements that share one reason (said once, above them); every other change stands alone."""
+    out: list[tuple[str, list[Change]]] = []
+    shared: dict[tuple[str, ...], list[Change]] = {}
+    for c in changes:
+        if c.op == "replace" and c.why in shared:
+            shared[c.why].append(c)
+            continue
+        items = [c]
+        if c.op == "replace":
+            shared[c.why] = items
+        out.append(("; ".join(c.why), items))
+    return out
+
+
+def run_title(why: str, items: Sequence[Change]) -> str:
+    """Return the headline of a run: the change's own title, or `N replace — forced by …:` for several."""
+    return change_title(items[0]) if len(items) == 1 else f"{len(items)} replace — forced by {why}:"
+
+
 def change_title(c: Change) -> str:
     """Return one change's headline: op, type, name, and why it replaces."""
     why = f" — forced by {'; '.join(c.why)}" if c.why else ""

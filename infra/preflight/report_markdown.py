@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from infra.preflight.plan import OPS, counts
 from infra.preflight.report_common import (
-    change_title,
     group_pairs,
     groups,
     header,
     leaf_lines,
     row_label,
+    run_title,
+    runs,
     tally,
     verdict,
 )
@@ -83,9 +84,13 @@ def _resources(p: Preview) -> list[str]:
         out += [f"**{_cell(g.workflow)} on {g.target}**: {tally(g)}", ""]
         if pairs:
             out += ["stamps: " + ", ".join(f"`{a}` → `{b}`" for a, b in pairs.items()), ""]
-        for c in g.shown:
-            out.append(f"- {_cell(change_title(c))}")
-            out += [f"  - `{_cell(line)}`" for line in leaf_lines(c, pairs)]
+        for why, items in runs(g.shown):
+            out.append(f"- {_cell(run_title(why, items))}")
+            for c in items:
+                if len(items) > 1:
+                    out.append(f"  - `{c.resource.type}` {_cell(c.resource.name)}")
+                pad = "  " if len(items) == 1 else "    "
+                out += [f"{pad}- `{_cell(line)}`" for line in leaf_lines(c, pairs)]
         if g.stamps_only:
             out.append(f"- {len(g.stamps_only)} update(s) only restamp the digest/commit: "
                        + _cell(", ".join(c.resource.name for c in g.stamps_only)))

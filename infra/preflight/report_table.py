@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from infra.preflight.plan import OPS, counts
 from infra.preflight.report_common import (
-    change_title,
     group_pairs,
     groups,
     header,
     leaf_lines,
     row_label,
+    run_title,
+    runs,
     tally,
     verdict,
 )
@@ -74,9 +75,13 @@ def _resources(p: Preview) -> list[str]:
         pairs = group_pairs(g)
         if pairs:
             out.append("    stamps: " + ", ".join(f"{a} → {b}" for a, b in pairs.items()))
-        for c in g.shown[:max(MAX_CHANGES - shown, 0)]:
-            out.append(f"    {change_title(c)}")
-            out += [f"        {line}" for line in leaf_lines(c, pairs)]
+        for why, items in runs(g.shown[:max(MAX_CHANGES - shown, 0)]):
+            out.append(f"    {run_title(why, items)}")
+            indent = "        " if len(items) == 1 else "          "
+            for c in items:
+                if len(items) > 1:
+                    out.append(f"      {c.resource.type} {c.resource.name}")
+                out += [f"{indent}{line}" for line in leaf_lines(c, pairs)]
         shown += len(g.shown)
         if g.stamps_only:
             names = ", ".join(c.resource.name for c in g.stamps_only)

@@ -7,8 +7,10 @@ print a secret even when a component passed one as an input.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +20,8 @@ from pulumi.runtime import rpc
 SECRET = "[secret]"
 UNKNOWN = "(known after apply)"
 MAX_TEXT = 300  # per leaf; a longer value keeps its start and a hash of the whole, so a change still shows
-SKIP_KEYS = ("__provider",)  # the dynamic provider's serialized code: not a value anybody reviews
+SKIP_KEYS = ("__provider",)
+BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # the dynamic provider's serialized code: not a value anybody reviews
 
 
 def is_secret(value: Any) -> bool:
@@ -62,8 +65,24 @@ def leaves(inputs: Mapping[str, Any], root: str) -> dict[str, str]:
     return out
 
 
+def _embedded(text: str) -> tuple[str, Any] | None:
+    """Return JSON carried inside a string (an IAM policy, a base64 request body), to show it leaf by leaf."""
+    try:
+        if text[:1] in ("{", "["):
+            return "json", json.loads(text)
+        if len(text) >= 16 and len(text) % 4 == 0 and BASE64.fullmatch(text):
+            decoded = base64.b64decode(text, validate=True).decode("utf-8")
+            return ("base64 json", json.loads(decoded)) if decoded[:1] in ("{", "[") else None
+    except ValueError:  # not JSON (or not base64 of UTF-8): the plain string is the value
+        return None
+    return None
+
+
 def _walk(value: Any, path: str, out: dict[str, str]) -> None:
-    if isinstance(value, dict) and value:
+    inner = _embedded(value) if isinstance(value, str) and value not in (SECRET, UNKNOWN) else None
+    if inner is not None and isinstance(inner[1], (dict, list)) and inner[1]:
+        _walk(inner[1], f"{path}({inner[0]})", out)
+    elif isinstance(value, dict) and value:
         for k in sorted(value):
             _walk(value[k], f"{path}.{k}" if path else k, out)
     elif isinstance(value, list) and value:
