@@ -179,3 +179,14 @@ def test_a_preview_prunes_packages_unused_for_a_week_and_keeps_the_rest(tmp_path
     assert done.returncode == 0, done.stderr
     assert not old.exists() and fresh.exists() and other.exists()
     assert any(p.name.startswith("inventory-snapshot-aws-") for p in build.iterdir())
+
+
+def test_the_offline_engine_refuses_a_repo_that_does_not_load(tmp_path: Path, cache: Path) -> None:
+    from infra.engine.offline import OfflineEngine
+    from infra.errors import SpecInvalid
+
+    root = scratch_repo(tmp_path / "repo")
+    edit(root / "workflows" / "hourly_inventory_snapshot.py", 'timeout="3m"', 'timeout="3 minutes"')
+    with pytest.raises(SpecInvalid) as caught:
+        OfflineEngine(root, cache_dir=cache).preview("staging")
+    assert caught.value.errors[0].field == "timeout"
