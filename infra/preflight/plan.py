@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from infra.preflight import replace, values
 from infra.preflight.capture import Registration
 from policies.lib import stamps_of, target_of
 
+_TOP = re.compile(r"[.\[(]")  # where a leaf path leaves its top-level input key
 OPS = ("create", "replace", "update", "delete", "same")
 
 
@@ -83,13 +85,22 @@ def _digest(value: Any, root: str) -> str:
 def summarize(reg: Registration, root: Path, workflow: str = "") -> Resource:
     """Return a registration's plan summary; the repo root is blanked so a base checkout elsewhere compares equal."""
     stamps = _stamps(reg)
-    fields = ";".join(f"{k}={_digest(v, str(root))}" for k, v in sorted(reg.inputs.items()))
+    leaves = values.leaves(reg.inputs, str(root))
     dynamic = replace.dynamic_state(reg.inputs, str(root)) if reg.type.startswith("pulumi-python:dynamic") else ""
     return Resource(reg.urn, reg.type, reg.name, reg.custom, target_of(reg.type) or _component_target(reg.type),
-                    stamps.get("lockstep-workflow") or workflow, fields, bool(stamps),
-                    reg.provider.rsplit("::", 1)[0] if reg.provider else "",
-                    values.encode(values.leaves(reg.inputs, str(root))),
+                    stamps.get("lockstep-workflow") or workflow, _key_hashes(reg.inputs, leaves, str(root)),
+                    bool(stamps), reg.provider.rsplit("::", 1)[0] if reg.provider else "", values.encode(leaves),
                     ",".join(reg.options.get("replaceOnChanges") or ()), dynamic)
+
+
+def _key_hashes(inputs: Mapping[str, Any], leaves: Mapping[str, str], root: str) -> str:
+    """Return "key=hash;..." per top-level input key, hashed from its leaves (skipped keys from their value)."""
+    by_key: dict[str, list[str]] = {}
+    for path, text in leaves.items():
+        by_key.setdefault(_TOP.split(path, 1)[0], []).append(f"{path}={text}")
+    hashes = {k: hashlib.sha256("\n".join(v).encode()).hexdigest()[:16] for k, v in by_key.items()}
+    hashes.update({k: _digest(inputs[k], root) for k in values.SKIP_KEYS if k in inputs})
+    return ";".join(f"{k}={hashes[k]}" for k in sorted(hashes))
 
 
 def _stamps(reg: Registration) -> Mapping[str, str]:

@@ -20,25 +20,30 @@ from pulumi.runtime import rpc
 SECRET = "[secret]"
 UNKNOWN = "(known after apply)"
 MAX_TEXT = 300  # per leaf; a longer value keeps its start and a hash of the whole, so a change still shows
-SKIP_KEYS = ("__provider",)
-BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")  # the dynamic provider's serialized code: not a value anybody reviews
-
-
-def is_secret(value: Any) -> bool:
-    """Tell whether a deserialized input is a secret-wrapped value."""
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+SKIP_KEYS = ("__provider",)  # the dynamic provider's serialized code: not a value anybody reviews
+BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_quote = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) does, without its set-up cost
 
 
 def plain(value: Any, root: str) -> Any:
     """Return the value as JSON data: secrets and unknowns replaced, assets by content, the repo root blanked."""
-    if is_secret(value):
-        return SECRET
-    if value == rpc.UNKNOWN:
-        return UNKNOWN
-    if isinstance(value, Mapping):
+    # Ordered by how often each kind occurs in registered inputs: this runs on every input of every resource.
+    if isinstance(value, str):
+        return UNKNOWN if value == rpc.UNKNOWN else _blank(value, root)
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET
         return {str(k): plain(v, root) for k, v in value.items() if k not in SKIP_KEYS}
+    if isinstance(value, (bool, int)) or value is None:
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value  # the wire has only doubles: 180.0 was written 180
     if isinstance(value, (list, tuple)):
         return [plain(v, root) for v in value]
+    return _asset(value, root)
+
+
+def _asset(value: Any, root: str) -> Any:
     if isinstance(value, (pulumi.FileArchive, pulumi.FileAsset)):
         return {type(value).__name__: _blank(str(value.path), root)}
     if isinstance(value, (pulumi.RemoteArchive, pulumi.RemoteAsset)):
@@ -47,11 +52,9 @@ def plain(value: Any, root: str) -> Any:
         return {"StringAsset": value.text}
     if isinstance(value, pulumi.AssetArchive):
         return {"AssetArchive": {k: plain(v, root) for k, v in value.assets.items()}}
-    if isinstance(value, str):
-        return _blank(value, root)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # the wire has only doubles: 180.0 was written 180
-    return value if value is None or isinstance(value, (bool, int, float)) else str(value)
+    if isinstance(value, Mapping):
+        return plain(dict(value), root)
+    return str(value)
 
 
 def _blank(text: str, root: str) -> str:
@@ -94,7 +97,12 @@ def _walk(value: Any, path: str, out: dict[str, str]) -> None:
 
 def shown(value: Any) -> str:
     """Return one leaf as a reviewer reads it: JSON, at most MAX_TEXT characters."""
-    text = value if value in (SECRET, UNKNOWN) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, str):
+        text = value if value in (SECRET, UNKNOWN) else _quote(value)
+    elif value is None or isinstance(value, (bool, int, float)):
+        text = json.dumps(value)
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     if len(text) <= MAX_TEXT:
         return text
     return f"{text[:MAX_TEXT]}… (sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]})"
