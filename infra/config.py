@@ -90,8 +90,9 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
     off = _switched_off(rep, config.get(OFF_KEY), present)
     if rep.errors:
         return None, rep.errors
-    off_lines = tuple((t, rep.lines.get(f"{NAMESPACE}:{t}.enabled") or rep.lines.get(f"{NAMESPACE}:{t}")
-                       or lines.get("config", 1)) for t in TARGETS if t not in present)
+    off_lines = tuple((t, rep.lines.get(f"{NAMESPACE}:{t}.enabled") or lines.get("config", 1),
+                       "enabled: false" if f"{NAMESPACE}:{t}" in config else "(no section)")
+                      for t in TARGETS if t not in present)
     return StackConfig(name, rel, aws, azure, gcp, onprem, waves, off, off_lines), []
 
 
@@ -118,8 +119,8 @@ def _switched_off(rep: f.Reporter, value: object, present: tuple[str, ...]) -> t
 def switched_off_errors(declared: dict[str, list[str]], stack: StackConfig) -> list[SpecError]:
     """Return an error for each target that workflows declare but the stack switches off without saying why."""
     acknowledged = {t for t, _ in stack.switched_off}
-    lines = dict(stack.off_lines)
-    return [SpecError(stack.path, lines.get(t, 1), f"{NAMESPACE}:{t}", "off",
+    where = {t: (line, value) for t, line, value in stack.off_lines}
+    return [SpecError(stack.path, where.get(t, (1, ""))[0], f"{NAMESPACE}:{t}", where.get(t, (1, "off"))[1],
                       f"switches off {t}, which workflows declare ({', '.join(names)}): a deploy deletes their {t} "
                       "resources", f'acknowledge it with {OFF_KEY}: {{{t}: "<why>"}} in this file, or enable {t}')
             for t, names in declared.items() if names and t not in stack.enabled() and t not in acknowledged]

@@ -242,7 +242,7 @@ class StackConfig:
     onprem: OnpremStack | None
     waves: tuple[tuple[str, ...], ...]
     switched_off: tuple[tuple[str, str], ...] = ()  # (target, why) for each target acknowledged as off
-    off_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)  # where each is off
+    off_lines: tuple[tuple[str, int, str], ...] = field(default=(), compare=False, repr=False)  # where, and how
 
     def enabled(self) -> tuple[str, ...]:
         """Return the enabled targets in canonical order."""

@@ -83,8 +83,8 @@ def test_switching_off_a_declared_target_needs_an_acknowledgement_and_keeps_its_
     validate = subprocess.run([*LOCKSTEP, "validate", "--root", str(root)], capture_output=True, text=True,
                               timeout=60)
     assert validate.returncode == 1
-    assert validate.stderr.startswith("Pulumi.staging.yaml:12: lockstep:gcp: 'off' — switches off gcp, which "
-                                      "workflows declare (inventory-snapshot, queue-drain)")
+    assert validate.stderr.startswith("Pulumi.staging.yaml:12: lockstep:gcp: 'enabled: false' — switches off gcp, "
+                                      "which workflows declare (inventory-snapshot, queue-drain)")
     stack.write_text(stack.read_text() + '  lockstep:switchedOff:\n    gcp: "GCP leaves staging (OPS-42)"\n')
     done = run(root, cache, "--format", "markdown")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -99,7 +99,7 @@ def test_removing_a_declared_targets_section_is_refused_by_validate(tmp_path: Pa
     validate = subprocess.run([*LOCKSTEP, "validate", "--root", str(root)], capture_output=True, text=True,
                               timeout=60)
     assert validate.returncode == 1
-    assert "lockstep:gcp: 'off' — switches off gcp" in validate.stderr
+    assert "Pulumi.staging.yaml:2: lockstep:gcp: '(no section)' — switches off gcp" in validate.stderr
 
 
 def test_a_missing_base_fails_with_exit_2_and_a_blocking_report(tmp_path: Path, cache: Path) -> None:
