@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.digest import canonical_fields
+from infra.gitinfo import GitError, git, is_work_tree
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.preflight import values
 
@@ -83,11 +83,13 @@ def only_stamps(change: tuple[str, str | None, str | None], pairs: Mapping[str, 
 
 def head_state(root: Path) -> str:
     """Describe what "head" is: HEAD's commit, plus the uncommitted files of the working tree if there are any."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60)
-        return done.stdout if done.returncode == 0 else ""
-    commit = git("rev-parse", "--short=12", "HEAD").strip() or "(no commit)"
-    dirty = [line[3:].strip('"') for line in git("status", "--porcelain", "--untracked-files=all").splitlines()]
+    if not is_work_tree(root):
+        return "a directory outside git (nothing is committed)"
+    try:
+        commit = git(root, "rev-parse", "--short=12", "HEAD").strip()
+    except GitError:  # a repository without a first commit yet
+        commit = "(no commit yet)"
+    dirty = [line[3:].strip('"') for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines()]
     if not dirty:
         return f"HEAD {commit}"
     shown = ", ".join(dirty[:3]) + (", …" if len(dirty) > 3 else "")
