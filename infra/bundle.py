@@ -13,11 +13,14 @@ Every shim calls the handler named by LOCKSTEP_ENTRY, so a package depends on th
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
 import os
+import re
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,8 @@ FILE_MODE = 0o100644 << 16
 AZURE_FUNCTIONS = "azure-functions==2.3.0"
 FUNCTIONS_FRAMEWORK = "functions-framework==3.10.2"
 SHIM_HANDLER = {"aws": "lockstep_handler.handler", "gcp": "lockstep"}
+KEEP_DAYS = 7.0  # a package no preview or deploy used for this long is pruned ($LOCKSTEP_BUILD_KEEP_DAYS)
+BUILT = re.compile(r"^[a-z0-9-]+-[a-z]+-[0-9a-f]{64}(\.zip|\.\d+\.tmp)$")
 
 
 @dataclass(frozen=True)
@@ -64,12 +69,39 @@ def bundle(wf: Workflow, root: Path, platform: str) -> Bundle:
     data = zip_bytes(files)
     digest = hashlib.sha256(data).hexdigest()
     path = build_dir() / f"{wf.name}-{platform}-{digest}.zip"
-    if not path.is_file():
+    if path.is_file():
+        _touch(path)  # marks it used, so pruning keeps it
+    else:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(data)
         os.replace(partial, path)  # atomic: a concurrent build of the same content writes the same bytes
     return Bundle(platform, path, digest)
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):  # read-only or vanished: the package is still the right bytes
+        os.utime(path)
+
+
+def prune(keep_days: float | None = None, now: float | None = None) -> int:
+    """Delete built packages (and partial writes) unused for `keep_days` days; return how many were deleted."""
+    if keep_days is None:
+        keep_days = float(os.environ.get("LOCKSTEP_BUILD_KEEP_DAYS") or KEEP_DAYS)
+    cutoff = (time.time() if now is None else now) - keep_days * 86400
+    deleted = 0
+    try:
+        entries = list(build_dir().iterdir())
+    except OSError:
+        return 0
+    for path in entries:
+        try:
+            if BUILT.match(path.name) and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except OSError:  # another process pruned or is using it: leave it
+            continue
+    return deleted
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:

@@ -23,7 +23,9 @@ from infra.model import (
 )
 
 NAMESPACE = "lockstep"
-TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout", "drift"))  # drift: infra/drift/tolerance.py
+# drift: infra/drift/tolerance.py; switchedOff: the acknowledgement that a declared target is off
+TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout", "drift", "switchedOff"))
+OFF_KEY = f"{NAMESPACE}:switchedOff"  # {target: why}: switching off a target its workflows declare is deliberate
 HOST_KEY_RE = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]{40,}$")
 ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 AWS_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
@@ -85,9 +87,43 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
     # A present but invalid section is still enabled: its own errors say what is wrong, the waves check must not.
     present = tuple(t for t in TARGETS if sections[t] is not None)
     waves = _waves(rep, config.get(f"{NAMESPACE}:rollout"), present)
+    off = _switched_off(rep, config.get(OFF_KEY), present)
     if rep.errors:
         return None, rep.errors
-    return StackConfig(name, rel, aws, azure, gcp, onprem, waves), []
+    off_lines = tuple((t, rep.lines.get(f"{NAMESPACE}:{t}.enabled") or lines.get("config", 1),
+                       "enabled: false" if f"{NAMESPACE}:{t}" in config else "(no section)")
+                      for t in TARGETS if t not in present)
+    return StackConfig(name, rel, aws, azure, gcp, onprem, waves, off, off_lines), []
+
+
+def _switched_off(rep: f.Reporter, value: object, present: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Read `lockstep:switchedOff: {target: why}`, the acknowledgement that a deploy deletes that target's resources."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        rep.error(OFF_KEY, value, "must map targets to the reason they are off",
+                  'write lockstep:switchedOff: {gcp: "GCP is retired from staging"}')
+        return ()
+    for target, why in value.items():
+        field = f"{OFF_KEY}.{target}"
+        if target not in TARGETS:
+            rep.error(field, target, "is not a known target", f"use one of: {', '.join(TARGETS)}")
+        elif target in present:
+            rep.error(field, why, f"acknowledges switching off {target}, but this stack enables it",
+                      f"remove {target} from {OFF_KEY}, or set lockstep:{target}.enabled: false")
+        elif not (isinstance(why, str) and why.strip()):
+            rep.error(field, why, "must say why the target is off", f'write {target}: "<why its resources go>"')
+    return tuple((str(t), str(w)) for t, w in value.items() if t in TARGETS and t not in present)
+
+
+def switched_off_errors(declared: dict[str, list[str]], stack: StackConfig) -> list[SpecError]:
+    """Return an error for each target that workflows declare but the stack switches off without saying why."""
+    acknowledged = {t for t, _ in stack.switched_off}
+    where = {t: (line, value) for t, line, value in stack.off_lines}
+    return [SpecError(stack.path, where.get(t, (1, ""))[0], f"{NAMESPACE}:{t}", where.get(t, (1, "off"))[1],
+                      f"switches off {t}, which workflows declare ({', '.join(names)}): a deploy deletes their {t} "
+                      "resources", f'acknowledge it with {OFF_KEY}: {{{t}: "<why>"}} in this file, or enable {t}')
+            for t, names in declared.items() if names and t not in stack.enabled() and t not in acknowledged]
 
 
 def _section(rep: f.Reporter, config: Mapping[str, Any], target: str) -> dict[str, Any] | None:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra import dsl
-from infra.config import load_stack
+from infra.config import load_stack, switched_off_errors
 from infra.errors import SpecError, SpecInvalid
 from infra.fields import Reporter
-from infra.model import StackConfig, Workflow
+from infra.model import TARGETS, StackConfig, Workflow
 from infra.schedule.canonical import parse_cron
 from infra.sourcemap import field_lines
 from infra.validate import build_workflow
@@ -168,7 +168,8 @@ def _overlaps(workflows: list[Workflow]) -> list[SpecError]:
 
 
 def _against_stack(workflows: list[Workflow], stack: StackConfig) -> list[SpecError]:
-    errors = []
+    declared = {t: [wf.name for wf in workflows if wf.target(t)] for t in TARGETS}
+    errors = switched_off_errors(declared, stack)
     for wf in workflows:
         host = wf.local("onprem", "host")
         if wf.target("onprem") and stack.onprem and host is not None and stack.onprem.host(str(host)) is None:

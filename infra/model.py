@@ -241,6 +241,8 @@ class StackConfig:
     gcp: GcpStack | None
     onprem: OnpremStack | None
     waves: tuple[tuple[str, ...], ...]
+    switched_off: tuple[tuple[str, str], ...] = ()  # (target, why) for each target acknowledged as off
+    off_lines: tuple[tuple[str, int, str], ...] = field(default=(), compare=False, repr=False)  # where, and how
 
     def enabled(self) -> tuple[str, ...]:
         """Return the enabled targets in canonical order."""

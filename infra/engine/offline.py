@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.engine.base import EngineError, Finding, Verdict
+from infra.errors import SpecInvalid
 
 NEVER_APPLIES = ("the offline engine runs the program under Pulumi's mocks and cannot {what}: use --engine pulumi "
                  "(the Pulumi CLI through the Automation API) with the stack's credentials")
@@ -31,6 +32,8 @@ class OfflineEngine:
         from infra.preflight.run import preview
 
         result = preview(self.root, stack, base=self.base, compare=self.compare, cache_dir=self.cache_dir)
+        if result.errors:  # the repo does not load: nothing was previewed, so nothing may pass
+            raise SpecInvalid(result.errors)
         changes: dict[str, int] = {}
         for change in result.changes:
             changes[change.op] = changes.get(change.op, 0) + 1

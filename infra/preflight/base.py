@@ -25,16 +25,32 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+class BaseError(LockstepError):
+    """The base revision cannot be had: the preview must stop, never compare with nothing."""
+
+
 def resolve(root: Path, base: str | None) -> str:
     """Return the base commit: `base` as given, else the merge-base of HEAD with main (or origin/main)."""
     if base:
-        return _git(root, "rev-parse", "--verify", f"{base}^{{commit}}")
+        try:
+            return _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+        except LockstepError:
+            raise BaseError(f"--base {base}: names no commit in {root} — name a branch, tag or commit that exists "
+                            "here (in CI, fetch it first: git fetch origin <ref>), or pass --no-base to compare "
+                            "with nothing") from None
     for ref in ("main", "origin/main"):
         try:
             return _git(root, "merge-base", "HEAD", ref)
         except LockstepError:
             continue
-    raise LockstepError("no base revision: neither 'main' nor 'origin/main' exists here; pass --base REV")
+    raise BaseError(f"no base revision: {root} has neither 'main' nor 'origin/main' (or no history shared with "
+                    "them) — fetch main (in CI: actions/checkout with fetch-depth: 0, or git fetch origin main), "
+                    "pass --base REV, or pass --no-base to compare with nothing")
+
+
+def describe(base: str | None) -> str:
+    """Say how the base was chosen."""
+    return f"--base {base}" if base else "merge-base of HEAD and main"
 
 
 def export(root: Path, rev: str, parent: Path) -> Path:

@@ -1,9 +1,14 @@
-"""Per-target plan: which resources a change creates, updates or deletes, from two captures compared by URN."""
+"""Per-target plan: which resources a change creates, replaces, updates or deletes, from two captures by URN.
+
+"same" means the same as at the base revision: the offline plan compares two captures of the program, never what is
+deployed (the real `pulumi preview` against the stack's state does that).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,10 +16,12 @@ from typing import Any, NamedTuple
 
 import pulumi
 
+from infra.preflight import replace, values
 from infra.preflight.capture import Registration
 from policies.lib import stamps_of, target_of
 
-OPS = ("create", "update", "delete", "same")
+_TOP = re.compile(r"[.\[(]")  # where a leaf path leaves its top-level input key
+OPS = ("create", "replace", "update", "delete", "same")
 
 
 class Resource(NamedTuple):
@@ -32,6 +39,10 @@ class Resource(NamedTuple):
     workflow: str
     fields: str  # "key=hash;key=hash", sorted by key
     stamped: bool = False
+    provider: str = ""  # the provider resource's URN (a reference without its ID)
+    values: str = ""  # values.encode() of the input leaves, secrets redacted: what old -> new shows
+    replace_on: str = ""  # the replaceOnChanges option, comma-separated
+    dynamic: str = ""  # a dynamic resource's provider reference and inputs, for its provider's own diff
 
     def hashes(self) -> dict[str, str]:
         """Return the input key hashes as a mapping."""
@@ -40,11 +51,19 @@ class Resource(NamedTuple):
 
 @dataclass(frozen=True)
 class Change:
-    """One resource's fate: create, update (with the input keys that change), delete or same."""
+    """One resource's fate: create, replace (with why), update (with the input keys that change), delete or same."""
 
     op: str
     resource: Resource
     keys: tuple[str, ...] = ()
+    why: tuple[str, ...] = ()
+    old: Resource | None = None
+
+    def leaf_changes(self) -> list[tuple[str, str | None, str | None]]:
+        """Return (path, old, new) of every input leaf that changes, secrets redacted."""
+        before = values.decode(self.old.values) if self.old else {}
+        after = values.decode(self.resource.values) if self.op != "delete" else {}
+        return values.changed(before, after)
 
 
 def _identity(value: Any) -> Any:
@@ -66,9 +85,22 @@ def _digest(value: Any, root: str) -> str:
 def summarize(reg: Registration, root: Path, workflow: str = "") -> Resource:
     """Return a registration's plan summary; the repo root is blanked so a base checkout elsewhere compares equal."""
     stamps = _stamps(reg)
-    fields = ";".join(f"{k}={_digest(v, str(root))}" for k, v in sorted(reg.inputs.items()))
+    leaves = values.leaves(reg.inputs, str(root))
+    dynamic = replace.dynamic_state(reg.inputs, str(root)) if reg.type.startswith("pulumi-python:dynamic") else ""
     return Resource(reg.urn, reg.type, reg.name, reg.custom, target_of(reg.type) or _component_target(reg.type),
-                    stamps.get("lockstep-workflow") or workflow, fields, bool(stamps))
+                    stamps.get("lockstep-workflow") or workflow, _key_hashes(reg.inputs, leaves, str(root)),
+                    bool(stamps), reg.provider.rsplit("::", 1)[0] if reg.provider else "", values.encode(leaves),
+                    ",".join(reg.options.get("replaceOnChanges") or ()), dynamic)
+
+
+def _key_hashes(inputs: Mapping[str, Any], leaves: Mapping[str, str], root: str) -> str:
+    """Return "key=hash;..." per top-level input key, hashed from its leaves (skipped keys from their value)."""
+    by_key: dict[str, list[str]] = {}
+    for path, text in leaves.items():
+        by_key.setdefault(_TOP.split(path, 1)[0], []).append(f"{path}={text}")
+    hashes = {k: hashlib.sha256("\n".join(v).encode()).hexdigest()[:16] for k, v in by_key.items()}
+    hashes.update({k: _digest(inputs[k], root) for k in values.SKIP_KEYS if k in inputs})
+    return ";".join(f"{k}={hashes[k]}" for k in sorted(hashes))
 
 
 def _stamps(reg: Registration) -> Mapping[str, str]:
@@ -87,20 +119,22 @@ def _component_target(type_: str) -> str:
 
 def diff(base: Iterable[Resource], head: Iterable[Resource]) -> list[Change]:
     """Return every resource's change from base to head, in head order then deletions."""
+    base, head = list(base), list(head)
     before = {r.urn: r for r in base}
+    old_providers = {r.urn: r for r in base if r.type.startswith("pulumi:providers:")}
+    new_providers = {r.urn: r for r in head if r.type.startswith("pulumi:providers:")}
     out: list[Change] = []
     for r in head:
         old = before.pop(r.urn, None)
         if old is None:
             out.append(Change("create", r))
             continue
-        if old.fields == r.fields and old.type == r.type:
-            out.append(Change("same", r))
-            continue
         a, b = old.hashes(), r.hashes()
-        keys = tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
-        out.append(Change("update", r, keys))
-    out.extend(Change("delete", r) for r in before.values())
+        keys = tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))) if old.fields != r.fields else ()
+        why = replace.reasons(old, r, keys, old_providers, new_providers) if r.custom else ()
+        op = "replace" if why else "update" if keys else "same"
+        out.append(Change(op, r, keys, why, old))
+    out.extend(Change("delete", r, old=r) for r in before.values())
     return out
 
 

@@ -1,41 +1,91 @@
-"""Plain-text report for a terminal: per-target plan, then every violation with file:line, then the verdict."""
+"""Plain-text report for a terminal: what changed in the workflows and the stack, the per-target plan, the
+resources by workflow and target with old -> new values, every violation with file:line, then the verdict."""
 
 from __future__ import annotations
 
 from infra.preflight.plan import OPS, counts
+from infra.preflight.report_common import (
+    group_pairs,
+    groups,
+    header,
+    leaf_lines,
+    row_label,
+    run_title,
+    runs,
+    tally,
+    verdict,
+)
+from infra.preflight.review import FieldDiff
 from infra.preflight.run import Preview
 
+MAX_CHANGES = 200
 
-def verdict(p: Preview) -> str:
-    """Return the one-line verdict over every target."""
-    blocking = [v for v in p.violations if v.blocking]
-    if not blocking:
-        return f"PASS: every policy passes on every target of stack {p.stack} ({', '.join(p.targets)})"
-    failed = sorted({v.target for v in blocking})
-    return (f"BLOCKED: {len(blocking)} mandatory violation(s) on {', '.join(failed)}; nothing in stack {p.stack} "
-            "counts as validated until every target passes")
+__all__ = ["render", "verdict"]
 
 
 def render(p: Preview) -> str:
     """Render the preview as aligned text."""
-    lines = [f"lockstep preview — stack {p.stack}, base {p.base[:12] if p.base else '(none)'}", ""]
-    lines.append(f"{'target':<8} " + " ".join(f"{op:>7}" for op in OPS))
+    lines = [f"lockstep preview — stack {p.stack}", *header(p)]
+    if p.errors:
+        lines += ["", "errors (the repository does not load, so nothing was previewed):"]
+        lines += [f"  {e.render()}" for e in p.errors]
+        return "\n".join([*lines, "", verdict(p)])
+    lines += _field_diffs(p)
+    lines += ["", f"{'target':<13}" + " ".join(f"{op:>7}" for op in OPS)]
     table = counts(p.changes)
-    for target in p.targets:
+    for target in p.rows():
         row = table.get(target, dict.fromkeys(OPS, 0))
-        lines.append(f"{target:<8} " + " ".join(f"{row[op]:>7}" for op in OPS))
-    changed = [c for c in p.changes if c.op != "same" and c.resource.custom]
-    if changed:
-        lines += ["", "changes:"]
-        lines += [f"  {c.op:<6} [{c.resource.target}] {c.resource.type} {c.resource.name}"
-                  + (f" ({', '.join(c.keys)})" if c.keys else "") for c in changed[:200]]
-        if len(changed) > 200:
-            lines.append(f"  ... and {len(changed) - 200} more (use --format json for all)")
+        lines.append(f"{row_label(p, target):<13}" + " ".join(f"{row[op]:>7}" for op in OPS))
+    lines += _resources(p)
     if p.violations:
         lines += ["", "violations:"]
         for v in p.violations:
             lines.append(f"  {v.path}:{v.line}: [{v.level}] {v.rule} [{v.target}] {v.workflow}: {v.message}")
     if p.notes:
         lines += ["", "notes:"] + [f"  {n}" for n in p.notes]
-    lines += ["", verdict(p)]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", verdict(p)])
+
+
+def _field_diffs(p: Preview) -> list[str]:
+    out: list[str] = []
+    if p.workflow_changes:
+        out += ["", "workflows (canonical fields and targets, base → head):"]
+        for d in p.workflow_changes:
+            out += [f"  {d.op} {d.name} ({d.path})", *_fields(d)]
+    if p.stack_change:
+        out += ["", f"stack {p.stack_change.path} (base → head):", *_fields(p.stack_change)]
+    return out
+
+
+def _fields(d: FieldDiff) -> list[str]:
+    if d.op != "update":
+        return []
+    return [f"      {path}: {old if old is not None else '(unset)'} → {new if new is not None else '(unset)'}"
+            for path, old, new in d.fields]
+
+
+def _resources(p: Preview) -> list[str]:
+    out: list[str] = []
+    found = groups(p.changes)
+    total, shown = sum(len(g.shown) for g in found), 0
+    for g in found:
+        if not out:
+            out += ["", "resources by workflow and target (base → head):"]
+        out.append(f"  {g.workflow} on {g.target}: {tally(g)}")
+        pairs = group_pairs(g)
+        if pairs:
+            out.append("    stamps: " + ", ".join(f"{a} → {b}" for a, b in pairs.items()))
+        for why, items in runs(g.shown[:max(MAX_CHANGES - shown, 0)]):
+            out.append(f"    {run_title(why, items)}")
+            indent = "        " if len(items) == 1 else "          "
+            for c in items:
+                if len(items) > 1:
+                    out.append(f"      {c.resource.type} {c.resource.name}")
+                out += [f"{indent}{line}" for line in leaf_lines(c, pairs)]
+        shown += len(g.shown)
+        if g.stamps_only:
+            names = ", ".join(c.resource.name for c in g.stamps_only)
+            out.append(f"    {len(g.stamps_only)} update(s) only restamp the digest/commit: {names}")
+    if total > MAX_CHANGES:
+        out.append(f"  ... {total - MAX_CHANGES} more change(s) not shown in full (use --format json for all)")
+    return out

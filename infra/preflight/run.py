@@ -15,20 +15,22 @@ from pathlib import Path
 from typing import Any
 
 from infra import fidelity
-from infra.errors import LockstepError
+from infra.errors import SpecError, SpecInvalid
 from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
-from infra.model import StackConfig, Workflow
+from infra.model import TARGETS, StackConfig, Workflow
 from infra.preflight import base as base_rev
 from infra.preflight.analyze import Diagnostic
 from infra.preflight.cache import Cache, code_hash, key
 from infra.preflight.capture import Capture
 from infra.preflight.evaluate import Rules, Slice, evaluate, run_capture, stack_wide
-from infra.preflight.plan import Change, Resource, diff
+from infra.preflight.plan import Change, Resource, counts, diff
+from infra.preflight.review import FieldDiff, head_state, stack_diff, workflow_diffs
 from policies import lib, pack
 
 CODE_ROOT = Path(__file__).resolve().parents[2]
 Builder = Callable[[Workflow, StackConfig, Path, str], object]
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,22 @@ class Preview:
     violations: list[Violation]
     notes: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    errors: list[SpecError] = field(default_factory=list)  # the repo does not load: nothing else could run
+    workflow_changes: list[FieldDiff] = field(default_factory=list)
+    stack_change: FieldDiff | None = None
+    head: str = ""
+    base_how: str = ""
+    off: dict[str, str] = field(default_factory=dict)  # target -> why this stack switches it off
 
     @property
     def blocked(self) -> bool:
-        """Tell whether any mandatory rule failed (or could not run) on any target."""
-        return any(v.blocking for v in self.violations)
+        """Tell whether the repo does not load, or any mandatory rule failed (or could not run) on any target."""
+        return bool(self.errors) or any(v.blocking for v in self.violations)
+
+    def rows(self) -> tuple[str, ...]:
+        """Return the targets a summary shows: every enabled one, and every other one that loses resources."""
+        changed = counts(self.changes)
+        return tuple(t for t in TARGETS if t in self.targets or t in changed)
 
 
 def default_builder() -> Builder:
@@ -74,25 +87,44 @@ def default_builder() -> Builder:
 
 
 def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bool = True,
-            cache_dir: Path | None = None, builder: Builder | None = None) -> Preview:
-    """Evaluate one stack offline: plan against the base revision and run the policy pack on every target."""
+            cache_dir: Path | None = None, builder: Builder | None = None,
+            progress: Progress | None = None) -> Preview:
+    """Evaluate one stack offline: plan against the base revision and run the policy pack on every target.
+
+    A repo that does not load gives a Preview holding its errors (every report format shows them); a base that
+    cannot be had raises base.BaseError.
+    """
     started = time.perf_counter()
-    build = builder or default_builder()
-    cache = Cache(cache_dir)
-    chash = code_hash(CODE_ROOT)
-    result = load_repo(root).require_valid()
-    stack = result.stack(stack_name)
-    head = _slices(result, stack, commits(result.root, result.workflows), build, cache, chash)
+    build, cache, chash = builder or default_builder(), Cache(cache_dir), code_hash(CODE_ROOT)
+    result = load_repo(root)
+    try:
+        stack = result.require_valid().stack(stack_name)
+    except SpecInvalid as exc:
+        return Preview(stack_name, (), None, [], [], errors=list(exc.errors), head=head_state(result.root))
+    rev = base_rev.resolve(result.root, base) if compare else None
+    tick = progress or _quiet
+    head = _slices(result, stack, commits(result.root, result.workflows), build, cache, chash, _phase(tick, "head"))
     rules = _rules(result, stack)
     diags = [(d, s) for s in head for d in s.diagnostics] + [(d, None) for d in stack_wide(rules, head)]
     notes = [n for s in head for n in s.notes]
-    rev, before = (_base(result, base, stack_name, build, cache, chash, notes) if compare else (None, []))
+    found = _base(result, rev, stack_name, build, cache, chash, notes, _phase(tick, "base")) if rev else None
     resources = _dedupe(r for s in head for r in s.resources)
-    out = Preview(stack_name, stack.enabled(), rev, diff(before, resources), _violations(result, diags, resources),
-                  notes)
+    out = Preview(stack_name, stack.enabled(), rev, diff(found.resources if found else [], resources),
+                  _violations(result, diags, resources), notes, head=head_state(result.root),
+                  base_how=base_rev.describe(base) if rev else "", off=dict(stack.switched_off))
+    out.workflow_changes = workflow_diffs(found.workflows if found else None, result.workflows)
+    out.stack_change = stack_diff(found.stack if found else None, stack)
     out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
                  "cache_misses": cache.misses, "seconds": round(time.perf_counter() - started, 3)}
     return out
+
+
+def _quiet(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+def _phase(tick: Progress, name: str) -> Callable[[int, int], None]:
+    return lambda done, total: tick(name, done, total)
 
 
 def _rules(result: LoadResult, stack: StackConfig) -> Rules:
@@ -101,10 +133,11 @@ def _rules(result: LoadResult, stack: StackConfig) -> Rules:
 
 
 def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflow], str], build: Builder,
-            cache: Cache, chash: str) -> list[Slice]:
+            cache: Cache, chash: str, tick: Callable[[int, int], None] = lambda _d, _t: None) -> list[Slice]:
     rules: Rules | None = None
     out = []
-    for wf in result.workflows:
+    for i, wf in enumerate(result.workflows):
+        tick(i, len(result.workflows))
         commit = commit_of(wf)
         k = key(chash, wf.digest, commit, repr(stack))
         found = cache.get(k)
@@ -113,6 +146,7 @@ def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflo
             found = _evaluate(wf, stack, result.root, commit, build, rules)
             cache.put(k, found)
         out.append(found)
+    tick(len(result.workflows), len(result.workflows))
     return out
 
 
@@ -139,15 +173,19 @@ def _ignore(_value: object) -> None:
     return None
 
 
-def _base(head: LoadResult, base: str | None, stack_name: str, build: Builder, cache: Cache, chash: str,
-          notes: list[str]) -> tuple[str | None, list[Resource]]:
+@dataclass(frozen=True)
+class Base:
+    """What the base revision holds for this stack: its resources, its workflows and its stack config."""
+
+    resources: list[Resource]
+    workflows: tuple[Workflow, ...] | None
+    stack: StackConfig | None
+
+
+def _base(head: LoadResult, rev: str, stack_name: str, build: Builder, cache: Cache, chash: str,
+          notes: list[str], tick: Callable[[int, int], None]) -> Base:
     root = head.root
-    try:
-        rev = base_rev.resolve(root, base)
-        changed = base_rev.changed_paths(root, rev)
-    except LockstepError as exc:
-        notes.append(f"no base revision ({exc}); every resource shows as a create")
-        return None, []
+    changed = base_rev.changed_paths(root, rev)
     at_base = base_rev.files_at(root, rev, WORKFLOW_DIR)
     reused = [wf for wf in head.workflows if wf.location.path in at_base and not _touched(wf, changed)]
     keep = at_base - {wf.location.path for wf in reused}
@@ -162,12 +200,13 @@ def _base(head: LoadResult, base: str | None, stack_name: str, build: Builder, c
             if stack_name not in {s.name for s in loaded.stacks} or (loaded.errors and keep):
                 notes.append(f"the base revision {rev[:12]} does not load (or lacks stack {stack_name!r}); every "
                              "resource shows as a create")
-                return rev, []
+                return Base([], None, None)
         workflows = (*reused, *(loaded.workflows if keep else ()))
         result = dataclasses.replace(loaded, workflows=workflows, errors=())
         commit_of = commits(root, workflows, rev, dirty_check=False)
-        slices = _slices(result, result.stack(stack_name), commit_of, build, cache, chash)
-    return rev, _dedupe(r for s in slices for r in s.resources)
+        stack = result.stack(stack_name)
+        slices = _slices(result, stack, commit_of, build, cache, chash, tick)
+    return Base(_dedupe(r for s in slices for r in s.resources), workflows, stack)
 
 
 def _touched(wf: Workflow, changed: set[str]) -> bool:
