@@ -8,6 +8,7 @@ chain applies; `connect` carries endpoint overrides (`endpoint_url`, keys) for a
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,7 @@ from infra.targets.aws.normalize import FUNCTION, INVOKE_CONFIG, PROVIDER, SCHED
 from infra.targets.aws.translate import AwsDesired
 from infra.targets.base import Observed
 from infra.targets.common import iso_utc
+from infra.targets.discovered import Discovered, Discovery, code_of
 from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each
 
 NOT_FOUND = ("ResourceNotFoundException", "NotFound", "NotFoundException")
@@ -33,7 +35,8 @@ class _Clients:
     """boto3 clients per (service, region), each counting the API calls it makes."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        self._connect, self._count = dict(connect), Counter(out)
+        # "regions" lists where discovery looks (not a client argument)
+        self._connect, self._count = {k: v for k, v in connect.items() if k != "regions"}, Counter(out)
         self._made: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -155,4 +158,61 @@ def _why(exc: BaseException) -> str | None:
 def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
     """Return client overrides for an emulator ($LOCKSTEP_AWS_ENDPOINT_URL); empty: the real AWS endpoints."""
     url = env.get("LOCKSTEP_AWS_ENDPOINT_URL")
-    return {"endpoint_url": url} if url else {}
+    regions = [r for r in env.get("LOCKSTEP_IMPORT_AWS_REGIONS", "").replace(",", " ").split() if r]
+    return {**({"endpoint_url": url} if url else {}), **({"regions": regions} if regions else {})}
+
+
+def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
+    """Return every EventBridge Scheduler schedule in every group of the stack's region and `connect["regions"]`,
+    with the Lambda function each invokes."""
+    out, read = Discovery("aws"), LiveRead("aws")
+    regions = tuple(connect.get("regions", ()))
+    clients = _Clients(connect, read)
+    for region in sorted(set(regions) | ({stack.aws.region} if stack.aws else set())):
+        try:
+            out.found.extend(_discover_region(clients, region))
+        except (ClientError, BotoCoreError) as exc:
+            out.errors.append(f"aws {region}: {_why(exc)}")
+    out.calls = read.calls
+    return out
+
+
+def _discover_region(clients: _Clients, region: str) -> list[Discovered]:
+    sch, lam = clients("scheduler", region), clients("lambda", region)
+    found = []
+    for page in sch.get_paginator("list_schedule_groups").paginate():
+        for group in page.get("ScheduleGroups", []):
+            for spage in sch.get_paginator("list_schedules").paginate(GroupName=group["Name"]):
+                for item in spage.get("Schedules", []):
+                    s = sch.get_schedule(Name=item["Name"], GroupName=group["Name"])
+                    found.append(_discovered(lam, region, group["Name"], s))
+    return found
+
+
+def _discovered(lam: Any, region: str, group: str, s: Mapping[str, Any]) -> Discovered:
+    arn = str(s.get("Target", {}).get("Arn", ""))
+    base = Discovered("aws", region, f"{group}/{s['Name']}", f"{group}/{s['Name']}", str(s.get("ScheduleExpression")),
+                      s.get("ScheduleExpressionTimezone") or "UTC", calls=arn)
+    if s.get("State") == "DISABLED":
+        return dataclasses.replace(base, not_a_workflow="the schedule is disabled")
+    if ":lambda:" not in arn or ":function:" not in arn:
+        return dataclasses.replace(base, not_a_workflow=f"its target {arn} is not a Lambda function")
+    try:
+        f = lam.get_function(FunctionName=arn.split(":function:", 1)[1].split(":")[0])
+    except ClientError as exc:
+        if _code(exc) not in NOT_FOUND:
+            raise
+        return dataclasses.replace(base, not_a_workflow=f"its target function {arn} does not exist")
+    c, tags = f["Configuration"], f.get("Tags", {})
+    env = dict(c.get("Environment", {}).get("Variables", {}))
+    return dataclasses.replace(
+        base, calls=str(c["FunctionName"]), function_id=str(c["FunctionName"]),
+        managed=tags.get("lockstep-workflow", ""), code=code_of(env, str(c.get("CodeSha256", "")), "aws"),
+        runtime=str(c.get("Runtime", "")), entry=env.get("LOCKSTEP_ENTRY", "") or _entry(str(c.get("Handler", ""))),
+        timeout_s=c.get("Timeout"), memory_mb=c.get("MemorySize"),
+        env={k: v for k, v in env.items() if not k.startswith("LOCKSTEP_")})
+
+
+def _entry(handler: str) -> str:
+    """Return module.function of a Lambda handler ("main.handler"); Lockstep's shim handler names no user code."""
+    return "" if handler.startswith("lockstep_") else handler

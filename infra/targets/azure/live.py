@@ -9,6 +9,7 @@ emulator, and `subscription_id` (else $AZURE_SUBSCRIPTION_ID).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -20,9 +21,11 @@ from azure.mgmt.web import WebSiteManagementClient
 
 from infra import naming
 from infra.model import StackConfig
-from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN
+from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN, PLATFORM_SETTINGS
+from infra.targets.azure.translate import SCHEDULE_SETTING, ZONE_SETTING
 from infra.targets.azure.translate import AzureDesired
 from infra.targets.base import Observed
+from infra.targets.discovered import Discovered, Discovery, code_of
 from infra.targets.liveread import (
     Counter,
     LiveRead,
@@ -171,3 +174,38 @@ def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         return {}
     return {"base_url": url, "credential": _NoCredential(), "authentication_policy": _StaticBearer(),
             "polling_interval": 0}
+
+
+def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
+    """Return every function app of the subscription whose timer trigger reads a schedule from its app settings."""
+    out, read = Discovery("azure"), LiveRead("azure")
+    try:
+        c = _Clients(connect, read)
+        for res in c.count(list(c.resources.resources.list(filter="resourceType eq 'Microsoft.Web/sites'"))):
+            rg = str(res.id).split("/resourceGroups/", 1)[1].split("/", 1)[0]
+            settings = dict(with_backoff(lambda rg=rg, res=res: c.count(
+                c.web.web_apps.list_application_settings(rg, res.name)), _throttled).properties or {})
+            out.found.append(_discovered(res, rg, settings))
+    except (AzureError, Unreadable) as exc:
+        out.errors.append(f"azure: {_why(exc) or exc}")
+    out.calls = read.calls
+    return out
+
+
+def _discovered(res: Any, rg: str, settings: Mapping[str, str]) -> Discovered:
+    tags = dict(res.tags or {})
+    key = SCHEDULE_SETTING if SCHEDULE_SETTING in settings else next(
+        (k for k in sorted(settings) if k.upper().endswith("SCHEDULE")), "")
+    base = Discovered("azure", str(res.location), f"{rg}/{res.name}", str(res.id), settings.get(key, ""),
+                      settings.get(ZONE_SETTING) or "UTC", calls=str(res.name), function_id=str(res.id),
+                      managed=tags.get("lockstep-workflow", ""))
+    if "functionapp" not in str(res.kind or "functionapp"):
+        return dataclasses.replace(base, not_a_workflow=f"it is a {res.kind} site, not a function app")
+    if not key:
+        return dataclasses.replace(base, not_a_workflow="no app setting holds a timer schedule (an HTTP- or "
+                                   "queue-triggered app, or a schedule written inline in function.json)")
+    runtime = settings.get("FUNCTIONS_WORKER_RUNTIME", "")
+    return dataclasses.replace(
+        base, code=code_of(settings, settings.get("WEBSITE_RUN_FROM_PACKAGE", ""), "azure"),
+        runtime=runtime, entry=settings.get("LOCKSTEP_ENTRY", ""),
+        env={k: v for k, v in settings.items() if k != key and not k.startswith((*PLATFORM_SETTINGS, "LOCKSTEP_"))})

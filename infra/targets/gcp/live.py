@@ -8,6 +8,7 @@ arguments (credentials, transport, client_options) for an emulator.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import warnings
@@ -24,6 +25,7 @@ from google.cloud import functions_v2, scheduler_v1  # noqa: E402
 from infra import naming  # noqa: E402
 from infra.model import StackConfig  # noqa: E402
 from infra.targets.base import Observed  # noqa: E402
+from infra.targets.discovered import Discovered, Discovery, code_of  # noqa: E402
 from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB  # noqa: E402
 from infra.targets.gcp.translate import GcpDesired  # noqa: E402
 from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each  # noqa: E402
@@ -165,3 +167,56 @@ def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
 
     anonymous: Any = AnonymousCredentials()  # type: ignore[no-untyped-call]
     return {"credentials": anonymous, "transport": "rest", "client_options": {"api_endpoint": url}}
+
+
+def discover(stack: StackConfig, connect: Mapping[str, Any],
+             places: tuple[tuple[str, str], ...] = ()) -> Discovery:
+    """Return every Cloud Scheduler job of the (project, region) places, with the function it calls over HTTP."""
+    out, read = Discovery("gcp"), LiveRead("gcp")
+    clients = _Clients(connect, read)
+    for project, region in sorted(set(places) | ({(stack.gcp.project, stack.gcp.region)} if stack.gcp else set())):
+        where = f"projects/{project}/locations/{region}"
+        try:
+            functions = {f.name.rsplit("/", 1)[-1]: f for f in clients.call("functions", "list_functions",
+                                                                            parent=where)}
+            for job in clients.call("scheduler", "list_jobs", parent=where):
+                out.found.append(_discovered(job, functions, f"{project}/{region}"))
+        except gexc.GoogleAPIError as exc:
+            out.errors.append(f"gcp {where}: {_why(exc)}")
+    out.calls = read.calls
+    return out
+
+
+def _discovered(job: Any, functions: Mapping[str, Any], place: str) -> Discovered:
+    short = job.name.rsplit("/", 1)[-1]
+    stamp = next((w.split("=", 1)[1] for w in job.description.split() if w.startswith("lockstep-workflow=")), "")
+    base = Discovered("gcp", place, short, job.name, job.schedule, job.time_zone or "UTC", managed=stamp)
+    uri = job.http_target.uri if "http_target" in job else ""
+    if not uri:
+        kind = "a Pub/Sub topic" if "pubsub_target" in job else "an App Engine route"
+        return dataclasses.replace(base, calls=kind, not_a_workflow=f"it publishes to {kind}, not a function")
+    if scheduler_v1.Job.State(job.state).name == "PAUSED":
+        return dataclasses.replace(base, calls=uri, not_a_workflow="the job is paused")
+    fn = next((f for n, f in functions.items() if uri.rstrip("/") in (f.service_config.uri.rstrip("/"), f.url)
+               or uri.rstrip("/").rsplit("/", 1)[-1] == n), None)
+    if fn is None:
+        return dataclasses.replace(base, calls=uri, not_a_workflow=f"its URL {uri} is no function of the project")
+    env, s = dict(fn.service_config.environment_variables), fn.service_config
+    return dataclasses.replace(
+        base, calls=fn.name.rsplit("/", 1)[-1], function_id=fn.name,
+        managed=stamp or dict(fn.labels).get("lockstep-workflow", ""),
+        code=code_of(env, fn.build_config.source.storage_source.object_, "gcp"), runtime=fn.build_config.runtime,
+        entry=env.get("LOCKSTEP_ENTRY", "") or _entry(fn.build_config.entry_point),
+        timeout_s=s.timeout_seconds or None, memory_mb=_megabytes(s.available_memory),
+        env={k: v for k, v in env.items() if not k.startswith("LOCKSTEP_")})
+
+
+def _entry(entry_point: str) -> str:
+    """Return module.function for a function's entry point (Functions loads `main.py`); Lockstep's shim: none."""
+    return "" if not entry_point or entry_point == "lockstep" else f"main.{entry_point}"
+
+
+def _megabytes(memory: str) -> int | None:
+    units = {"M": 1, "Mi": 1, "G": 1000, "Gi": 1024}
+    unit = next((u for u in ("Mi", "Gi", "M", "G") if memory.endswith(u)), None)
+    return int(float(memory.removesuffix(unit)) * units[unit]) if unit and memory.removesuffix(unit) else None

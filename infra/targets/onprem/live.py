@@ -8,19 +8,26 @@ version that is not the manifest's are reported through the `installed` property
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from infra.model import StackConfig
 from infra.targets.base import Observed
+from infra.targets.discovered import Discovered, Discovery
 from infra.targets.liveread import LiveRead, NotDeployed, Wanted, read_each
 from infra.targets.onprem.host import deploy as steps
 from infra.targets.onprem.host.props import Props, props_from
 from infra.targets.onprem.host.provider import live_view
-from infra.targets.onprem.host.ssh import OnpremError, SshSession
+from infra.targets.onprem.host.crontab import BEGIN, END
+from infra.targets.onprem.host.ssh import HostConn, OnpremError, SshSession
 from infra.targets.onprem.normalize import RESOURCE
 from infra.targets.onprem.translate import OnpremDesired
+
+ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")  # MAILTO=..., PATH=...: settings, not jobs
 
 
 def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:
@@ -76,3 +83,50 @@ def _why(exc: BaseException) -> str | None:
 def connect_from_env(_env: Mapping[str, str]) -> dict[str, Any]:
     """Return reader options from the environment: none (hosts and keys come from the stack)."""
     return {}
+
+
+def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
+    """Return every crontab line of the deploy user on each host (read-only: `crontab -l` over SSH)."""
+    out = Discovery("onprem")
+    for host in stack.onprem.hosts if stack.onprem else ():
+        conn = HostConn(host.address, host.port, host.user, host.host_key, {"env": stack.onprem.private_key_env})
+        try:
+            with SshSession(conn, connect_timeout=float(connect.get("connect_timeout", 10.0))) as session:
+                code, text, err = session.run("discover", "crontab -l", timeout=30)
+                out.calls += 1
+        except (OnpremError, OSError) as exc:
+            out.errors.append(f"onprem {host.name}: {exc}")
+            continue
+        if code != 0 and "no crontab" not in err:
+            out.errors.append(f"onprem {host.name}: crontab -l failed: {err.strip()}")
+            continue
+        out.found.extend(crontab_lines(host.name, host.timezone, text if code == 0 else ""))
+    return out
+
+
+def crontab_lines(host: str, zone: str, text: str) -> list[Discovered]:
+    """Return the scheduled lines of one crontab: Lockstep's marked blocks as managed, every other line as found."""
+    found, block = [], ""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith(BEGIN):
+            block = line[len(BEGIN):].split()[0]
+            continue
+        if line.startswith(END):
+            block = ""
+            continue
+        if not line or line.startswith("#") or ENV_LINE.match(line):
+            continue
+        fields = line.split(None, 5 if not line.startswith("@") else 1)
+        expression, command = (" ".join(fields[:5]), fields[5] if len(fields) > 5 else "") \
+            if not line.startswith("@") else (fields[0], fields[1] if len(fields) > 1 else "")
+        item = Discovered("onprem", host, f"{host}:{number}", f"{host}:crontab:{number}", expression, zone,
+                          calls=command, managed=block,
+                          code="cmd:" + hashlib.sha256(command.encode()).hexdigest() if command else "")
+        if block:
+            item = dataclasses.replace(item, not_a_workflow="Lockstep's runner line: the workflow's schedule is "
+                                       "in the host manifest (`lockstep drift` reads it)")
+        elif line.startswith("@reboot"):
+            item = dataclasses.replace(item, not_a_workflow="it runs at boot, not on a schedule")
+        found.append(item)
+    return found

@@ -1,0 +1,62 @@
+"""`lockstep import discover|adopt`: inventory what the platforms run, report the overlap, adopt as workflows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.errors import LockstepError, SpecInvalid
+
+TARGET_NAMES = ("aws", "azure", "gcp", "onprem")
+
+
+def register(subparsers: Any) -> None:
+    """Add `import` to the lockstep CLI."""
+    p = subparsers.add_parser("import", help="list every scheduled workflow the platforms run, find the overlap, "
+                              "adopt them as workflow files",
+                              description="lockstep import discover --stack S: inventory and overlap; "
+                                          "lockstep import adopt KEY... --stack S: write workflows/<name>.py.")
+    p.add_argument("action", choices=("discover", "adopt"))
+    p.add_argument("keys", nargs="*", metavar="KEY", help="adopt: the items to adopt (target:place:name, as listed)")
+    p.add_argument("--stack", required=True, help="the stack whose accounts, projects and hosts are read")
+    p.add_argument("--target", action="append", default=[], choices=TARGET_NAMES,
+                   help="only this target (repeatable)")
+    p.add_argument("--format", default="table", choices=("table", "json", "markdown"))
+    p.add_argument("--name", action="append", default=[], metavar="KEY=NAME",
+                   help="adopt: the workflow name for an item (default: derived from its name)")
+    p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
+    p.set_defaults(func=cmd_import)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Run discovery and print the report, or adopt the named items."""
+    from infra.importer import report
+    from infra.importer.discover import discover
+    from infra.importer.overlap import overlap
+    from infra.loader import load_repo
+
+    repo = load_repo(args.root)  # discovery needs only the stack: a repo with no workflow yet is fine
+    broken = [e for e in repo.errors if e.path == f"Pulumi.{args.stack}.yaml"]
+    if broken:
+        raise SpecInvalid(broken)
+    stack = repo.stack(args.stack)
+    enabled = stack.enabled()
+    targets = [t for t in (args.target or enabled) if t in enabled]
+    if not targets:
+        raise LockstepError(f"import: stack {args.stack!r} enables none of {', '.join(args.target)}; "
+                            f"it enables {', '.join(enabled) or 'no target'}")
+    inv = discover(stack, targets)
+    ov = overlap(inv.items)
+    if args.action == "discover":
+        sys.stdout.write(report.FORMATS[args.format](inv, ov))
+        return 3 if inv.errors else 0
+    if not args.keys:
+        raise LockstepError("import adopt: name the items to adopt (their KEY as `lockstep import discover` lists)")
+    from infra.importer.write import adopt
+
+    names = dict(n.split("=", 1) for n in args.name if "=" in n)
+    for written in adopt(args.root, repo, stack, inv, ov, args.keys, names):
+        print(f"wrote {written}")
+    return 0

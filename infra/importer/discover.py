@@ -1,0 +1,140 @@
+"""List every scheduled workflow each platform runs and normalize it into the canonical model where it can.
+
+Each target's `live.py` has a `discover(stack, connect)` (imported on demand: the vendor SDKs load only for
+`lockstep import`). A schedule is representable when it calls a function (or a command, on a host) and its native
+expression has a canonical form; otherwise the item says why not.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.drift.adopt import canonical_cron
+from infra.errors import LockstepError
+from infra.model import Schedule, StackConfig
+from infra.schedule.canonical import CronSyntaxError, parse_cron, parse_rate
+from infra.schedule.translate import Native
+from infra.schedule.zones import iana_for_windows
+from infra.targets.discovered import Discovered, Discovery
+
+Discoverer = Callable[[StackConfig, Mapping[str, Any]], Discovery]
+PLATFORM = {"aws": "aws", "azure": "azure", "gcp": "gcp", "onprem": "cron"}  # equivalence TargetContext.platform
+CRON_MACROS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0",
+               "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
+AWS_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+AZURE_SPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One discovered schedule: what the platform reports, its canonical schedule, or why it has none."""
+
+    found: Discovered
+    schedule: Schedule | None = None
+    reason: str = ""  # why it is not a representable workflow ("" when it is)
+
+    @property
+    def key(self) -> str:
+        """Return the item's identity in reports and on the command line: target:place:name."""
+        return f"{self.found.target}:{self.found.place}:{self.found.name}"
+
+    @property
+    def native(self) -> Native:
+        """Return the live schedule as the equivalence engine evaluates it."""
+        f = self.found
+        settings = {"WEBSITE_TIME_ZONE": f.timezone} if f.target == "azure" and f.timezone else {}
+        return Native(PLATFORM[f.target], f.expression, f.timezone, settings)
+
+
+@dataclass
+class Inventory:
+    """What discovery found on every target read, and where reading failed."""
+
+    items: list[Item] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+
+    def representable(self) -> list[Item]:
+        """Return the items that are workflows in the canonical model."""
+        return [i for i in self.items if not i.reason]
+
+
+def discoverer(target: str) -> Discoverer:
+    """Return a target's `discover` (importing its vendor SDK now)."""
+    found: Discoverer = importlib.import_module(f"infra.targets.{target}.live").discover
+    return found
+
+
+def discover(stack: StackConfig, targets: Sequence[str], connect: Mapping[str, Mapping[str, Any]] | None = None,
+             discoverers: Mapping[str, Discoverer] | None = None) -> Inventory:
+    """Read every target at once; normalize what each found; a failing target is reported, the others kept."""
+    def one(target: str) -> Discovery:
+        try:
+            read = (discoverers or {}).get(target) or discoverer(target)
+            live = importlib.import_module(f"infra.targets.{target}.live")
+            return read(stack, dict((connect or {}).get(target) or live.connect_from_env(os.environ)))
+        except Exception as exc:  # an SDK that cannot even start: say so, go on with the other targets
+            if os.environ.get("LOCKSTEP_DEBUG"):
+                raise
+            return Discovery(target, errors=[f"{target}: {type(exc).__name__}: {exc}"])
+
+    out = Inventory()
+    with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
+        for got in pool.map(one, sorted(targets)):
+            out.items.extend(normalize(f) for f in got.found)
+            out.errors.extend(got.errors)
+            out.calls[got.target] = got.calls
+    out.items.sort(key=lambda i: i.key)
+    return out
+
+
+def normalize(found: Discovered) -> Item:
+    """Return the item with its canonical schedule, or with why it is not a workflow Lockstep can declare."""
+    if found.not_a_workflow:
+        return Item(found, reason=found.not_a_workflow)
+    try:
+        return Item(found, schedule=canonical_schedule(found))
+    except (LockstepError, CronSyntaxError) as exc:
+        return Item(found, reason=f"its schedule {found.expression!r} has no canonical form: "
+                                  f"{str(exc).removeprefix('drift adopt: ')}")
+
+
+def canonical_schedule(found: Discovered) -> Schedule:
+    """Return the canonical schedule of a native expression (raise LockstepError when there is none)."""
+    zone = found.timezone or "UTC"
+    if found.target == "azure":  # Windows plans name zones the Windows way
+        zone = iana_for_windows(zone) or zone
+    expression = found.expression.strip()
+    rate = _rate(found.target, expression)
+    if rate:
+        parse_rate(rate)
+        return Schedule("rate", rate, zone)
+    if found.target == "onprem":
+        expression = CRON_MACROS.get(expression, expression)
+    cron = canonical_cron(PLATFORM[found.target], expression)
+    parse_cron(cron)
+    return Schedule("cron", cron, zone)
+
+
+def _rate(target: str, expression: str) -> str:
+    """Return a native rate as a canonical one ("15 minutes"), or "" when the expression is no rate."""
+    m = AWS_RATE.match(expression) if target == "aws" else None
+    if m:
+        unit = m.group(2).rstrip("s") + "s"
+        return f"{m.group(1)} {unit}"
+    span = AZURE_SPAN.match(expression) if target == "azure" else None
+    if span:
+        days, hours, minutes, seconds = (int(g or 0) for g in span.groups())
+        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+        if total % 60:
+            raise LockstepError(f"the interval {expression} is not a whole number of minutes")
+        for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+            if total % size == 0:
+                return f"{total // size} {unit}"
+    return ""

@@ -1,0 +1,76 @@
+"""`lockstep import discover` against moto, drongo and the fake ARM, seeded with a messy estate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.drift.fakearm import FakeArm
+from tests.drift.support import run, scratch
+from tests.importer import estate
+
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def estate_repo(tmp_path: Path, aws: Callable[[str], Any], gcp: dict[str, Any], azure: dict[str, Any],
+                fake_arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import drongo
+
+    for url in (fake_arm.url, UNREACHABLE):  # mock_gcp patches requests, which the Azure clients use
+        drongo.core.decorator._CONTROLLER._responses.add_passthru(url)
+    estate.plant_aws(aws)
+    estate.plant_gcp(gcp)
+    estate.plant_azure(azure)
+    monkeypatch.setenv("LOCKSTEP_IMPORT_AWS_REGIONS", estate.OTHER_REGION)
+    return scratch(tmp_path / "repo", [])
+
+
+def discover(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    code, out = run("import", "discover", "--root", str(root), "--stack", "staging", "--format", "json",
+                    "--target", "aws", "--target", "gcp", "--target", "azure", *args)
+    return code, json.loads(out)
+
+
+def test_discover_lists_every_schedule_and_the_overlap_is_exactly_the_planted_groups(estate_repo: Path) -> None:
+    code, report = discover(estate_repo)
+    assert (code, report["errors"]) == (0, [])
+    items = {i["key"]: i for i in report["items"]}
+    planted = set().union(*estate.EXACT, *estate.NEAR, estate.NOT_WORKFLOWS)
+    assert planted <= set(items), sorted(planted - set(items))
+    assert len(items) == len(planted) + estate.UNIQUE_AWS + estate.UNIQUE_GCP + estate.UNIQUE_AZURE
+    for key, why in estate.NOT_WORKFLOWS.items():
+        assert why in items[key]["reason"], (key, items[key]["reason"])
+    groups = {(g["kind"], frozenset(g["members"])) for g in report["groups"]}
+    assert groups == {("exact", frozenset(g)) for g in estate.EXACT} | {("near", frozenset(g)) for g in estate.NEAR}
+    stamped = next(g for g in report["groups"] if "aws:us-east-1:" in g["keep"] or "etl" in g["members"][0])
+    assert stamped["keep"].startswith("aws:us-east-1:"), stamped  # the one Lockstep already manages is kept
+    total = len(items) - len(estate.NOT_WORKFLOWS)
+    overlapping = sum(len(g) for g in estate.EXACT + estate.NEAR)
+    assert report["overlap"] == {"total": total, "overlapping": overlapping, "share": round(overlapping / total, 4),
+                                 "retirable": sum(len(g) - 1 for g in estate.EXACT)}
+    # each schedule is normalized in its own zone; the equivalence engine found them equal across zones
+    assert items["aws:eu-central-1:reports/nightly-report"]["schedule"] == {
+        "kind": "cron", "expression": "0 9 * * *", "timezone": "Europe/Berlin"}
+    assert items["gcp:acme-lockstep-staging/europe-west1:nightly-report-copy"]["schedule"] == {
+        "kind": "cron", "expression": "0 8 * * *", "timezone": "Europe/London"}
+    assert items["aws:eu-central-1:queues/drain"]["schedule"] == {
+        "kind": "rate", "expression": "15 minutes", "timezone": "UTC"}
+
+
+def test_the_table_prints_the_share_and_which_to_keep_and_an_unreadable_target_is_reported(
+        estate_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run("import", "discover", "--root", str(estate_repo), "--stack", "staging", "--target", "aws",
+                    "--target", "gcp", "--target", "azure")
+    assert code == 0
+    assert "overlap: 13 of 31 workflows (42%) duplicate another" in out
+    assert "keep aws:us-east-1:lockstep-staging-hourly-etl/lockstep-staging-hourly-etl (stamped by Lockstep" in out
+    monkeypatch.setenv("LOCKSTEP_AZURE_ENDPOINT_URL", UNREACHABLE)
+    code, report = discover(estate_repo)
+    assert code == 3
+    assert report["errors"] and report["errors"][0].startswith("azure:")
+    assert any(i["target"] == "aws" for i in report["items"])
