@@ -19,6 +19,8 @@ from infra.drift.adopt import canonical_cron
 from infra.errors import LockstepError
 from infra.model import Schedule, StackConfig
 from infra.schedule.canonical import CronSyntaxError, parse_cron, parse_rate
+from infra.schedule.cronfields import NativeSyntaxError
+from infra.schedule.platforms import BY_TARGET_PLATFORM, evaluator
 from infra.schedule.translate import Native
 from infra.schedule.zones import iana_for_windows
 from infra.targets.discovered import Discovered, Discovery
@@ -99,10 +101,15 @@ def normalize(found: Discovered) -> Item:
     if found.not_a_workflow:
         return Item(found, reason=found.not_a_workflow)
     try:
-        return Item(found, schedule=canonical_schedule(found))
+        schedule = canonical_schedule(found)
     except (LockstepError, CronSyntaxError) as exc:
         return Item(found, reason=f"its schedule {found.expression!r} has no canonical form: "
                                   f"{str(exc).removeprefix('drift adopt: ')}")
+    try:
+        evaluator(BY_TARGET_PLATFORM[PLATFORM[found.target]], found.expression, found.timezone or "UTC")
+    except NativeSyntaxError as exc:
+        return Item(found, reason=f"its schedule {found.expression!r} is not valid on the platform: {exc}")
+    return Item(found, schedule=schedule)
 
 
 def canonical_schedule(found: Discovered) -> Schedule:

@@ -1,0 +1,115 @@
+"""`lockstep import discover --target onprem` over SSH against a real sshd: every crontab line of the deploy user.
+
+Its own sshd, user and keys (not the on-prem suite's), so that concurrent runs of both suites do not meet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.drift.support import run, scratch
+
+USER = "lockstep-import"
+KEY_ENV = "LOCKSTEP_IMPORT_TEST_KEY"
+CRONTAB = """MAILTO=ops@example.com
+# nightly backup, twice (one copy without the log)
+0 2 * * * /usr/local/bin/backup.sh >>/var/log/backup.log 2>&1
+0 2 * * * /usr/local/bin/backup.sh
+# the same report written two ways
+0 3 * * 1-5 /opt/jobs/report.sh --all
+0 3 * * 1,2,3,4,5 /opt/jobs/report.sh --all
+@daily /opt/jobs/rotate.sh
+0 4 * * mon-fri /opt/jobs/never-installed.sh
+*/10 * * * * /opt/jobs/poll.sh
+@reboot /opt/jobs/warm-cache.sh
+# lockstep:begin payroll-sync version=abc123
+17 * * * * cd / && exec /var/lib/lockstep/payroll-sync/venv/bin/python runner.py >>run.log 2>&1
+# lockstep:end payroll-sync
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
+    """Start an sshd on a free port for a throwaway user whose crontab is CRONTAB; stop it afterwards."""
+    if os.geteuid() != 0 or not all(shutil.which(b) for b in ("/usr/sbin/sshd", "crontab", "ssh-keygen")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("the on-prem import test needs root, sshd and crontab")
+        pytest.skip("the on-prem import test needs root, sshd and crontab")
+    work = tmp_path_factory.mktemp("import-host")
+    os.chmod(work, 0o755)
+    for name in ("host", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / name)], check=True)
+    if subprocess.run(["id", USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], check=True)
+    subprocess.run(["usermod", "-p", "*", USER], check=True)
+    ssh = Path(f"/home/{USER}/.ssh")
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    shutil.copy(work / "client.pub", ssh / "authorized_keys")
+    subprocess.run(["chown", "-R", f"{USER}:{USER}", str(ssh)], check=True)
+    subprocess.run(["crontab", "-u", USER, "-"], input=CRONTAB, text=True, check=True)
+    port = _free_port()
+    (work / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host'}\nPidFile {work / 'sshd.pid'}\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        f"AllowUsers {USER}\nAuthorizedKeysFile .ssh/authorized_keys\n")
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-f", str(work / "sshd_config"), "-E", str(work / "log")])
+    try:
+        deadline = time.monotonic() + 15
+        while not _listening(port):
+            assert time.monotonic() < deadline and sshd.poll() is None, (work / "log").read_text()
+            time.sleep(0.05)
+        os.environ[KEY_ENV] = str(work / "client")
+        yield port, " ".join((work / "host.pub").read_text().split()[:2])
+    finally:
+        os.environ.pop(KEY_ENV, None)
+        sshd.terminate()
+        sshd.wait(timeout=10)
+        subprocess.run(["crontab", "-r", "-u", USER], capture_output=True)
+        subprocess.run(["userdel", "-r", USER], capture_output=True)
+
+
+def _stack(root: Path, port: int, host_key: str) -> None:
+    (root / "Pulumi.imp.yaml").write_text(
+        f"config:\n  lockstep:onprem:\n    privateKeyEnv: {KEY_ENV}\n    hosts:\n      - name: batch-07\n"
+        f"        address: 127.0.0.1\n        port: {port}\n        user: {USER}\n        hostKey: {host_key}\n"
+        "        scheduler: cron\n        timezone: Europe/Berlin\n")
+
+
+def test_every_crontab_line_is_listed_and_the_copies_are_grouped(host: tuple[int, str], tmp_path: Path) -> None:
+    root = scratch(tmp_path / "repo", [])
+    _stack(root, *host)
+    code, out = run("import", "discover", "--root", str(root), "--stack", "imp", "--format", "json")
+    report = json.loads(out)
+    assert (code, report["errors"]) == (0, [])
+    items = {i["key"]: i for i in report["items"]}
+    key = "onprem:batch-07:batch-07:"  # host, then the line number in `crontab -l`
+    assert set(items) == {f"{key}{n}" for n in (3, 4, 6, 7, 8, 9, 10, 11, 13)}
+    assert items[key + "8"]["schedule"] == {"kind": "cron", "expression": "0 0 * * *", "timezone": "Europe/Berlin"}
+    assert "names" in items[key + "9"]["reason"]  # Debian cron takes a day name only alone, never in a range
+    assert "at boot" in items[key + "11"]["reason"]
+    assert items[key + "13"]["managed"] == "payroll-sync" and "host manifest" in items[key + "13"]["reason"]
+    groups = {(g["kind"], frozenset(g["members"])) for g in report["groups"]}
+    assert groups == {("exact", frozenset({key + "6", key + "7"})), ("near", frozenset({key + "3", key + "4"}))}
+    assert report["overlap"]["total"] == 6
