@@ -26,6 +26,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", default="table", choices=("table", "json", "markdown"))
     p.add_argument("--name", action="append", default=[], metavar="KEY=NAME",
                    help="adopt: the workflow name for an item (default: derived from its name)")
+    p.add_argument("--owner", default="", help="adopt: the owner the workflow files name (an e-mail address)")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
     p.set_defaults(func=cmd_import)
 
@@ -52,11 +53,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.action == "discover":
         sys.stdout.write(report.FORMATS[args.format](inv, ov))
         return 3 if inv.errors else 0
-    if not args.keys:
-        raise LockstepError("import adopt: name the items to adopt (their KEY as `lockstep import discover` lists)")
+    if not args.keys or not args.owner:
+        raise LockstepError("import adopt: name the items to adopt (their KEY as `lockstep import discover` lists) "
+                            "and their --owner")
     from infra.importer.write import adopt
 
     names = dict(n.split("=", 1) for n in args.name if "=" in n)
-    for written in adopt(args.root, repo, stack, inv, ov, args.keys, names):
+    for written in adopt(args.root, repo, stack, inv, ov, args.keys, names, args.owner):
         print(f"wrote {written}")
     return 0

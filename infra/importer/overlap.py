@@ -2,7 +2,8 @@
 
 Exact: the same code digest and fire times the schedule equivalence engine proves equal over a year, whatever the
 platform or zone. Near: the same code at different times, or the same times and code that differs only trivially
-(the same entry point, runtime and variable names, or the same command once whitespace and output redirection are ignored).
+(the same entry point, runtime and variable names, or the same command once whitespace and output redirection
+are ignored).
 """
 
 from __future__ import annotations
@@ -72,11 +73,11 @@ def overlap(items: Sequence[Item], now: dt.datetime | None = None) -> Overlap:
             elif (same_code and not same_time) or (same_time and _trivially_same(x, y)):
                 near.append((a, b))
     exact_sets = _components(len(reps), exact)
-    groups = [_exact_group([reps[i] for i in s]) for s in exact_sets]
+    groups = [_exact_group([reps[i] for i in sorted(s)]) for s in exact_sets]
     in_exact = {i for s in exact_sets for i in s}
     for s in _components(len(reps), exact + near):
         if not s <= in_exact or any(s > e for e in exact_sets):
-            groups.append(_near_group([reps[i] for i in s], sample))
+            groups.append(_near_group([reps[i] for i in sorted(s)], sample))
     grouped = {k for g in groups for k in g.members}
     groups.sort(key=lambda g: (g.kind != "exact", g.members))
     return Overlap(tuple(groups), tuple(i.key for i in reps if i.key not in grouped), len(reps))

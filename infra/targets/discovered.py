@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
-
 @dataclass(frozen=True)
 class Discovered:
     """One schedule a platform runs and what it calls, in platform terms (nothing canonical yet)."""

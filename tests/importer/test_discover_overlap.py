@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +29,7 @@ def estate_repo(tmp_path: Path, aws: Callable[[str], Any], gcp: dict[str, Any], 
     estate.plant_gcp(gcp)
     estate.plant_azure(azure)
     monkeypatch.setenv("LOCKSTEP_IMPORT_AWS_REGIONS", estate.OTHER_REGION)
-    return scratch(tmp_path / "repo", [])
+    return scratch(tmp_path / "repo", ["nightly-ledger-export"])
 
 
 def discover(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -74,3 +76,42 @@ def test_the_table_prints_the_share_and_which_to_keep_and_an_unreadable_target_i
     assert code == 3
     assert report["errors"] and report["errors"][0].startswith("azure:")
     assert any(i["target"] == "aws" for i in report["items"])
+
+
+def adopt(root: Path, *keys: str, name: str = "") -> tuple[int, str, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code, out = run("import", "adopt", *keys, "--root", str(root), "--stack", "staging", "--target", "aws",
+                        "--target", "gcp", "--target", "azure", "--owner", "data-platform@example.com",
+                        *(["--name", name] if name else []))
+    return code, out, err.getvalue()
+
+
+def test_adopt_writes_workflows_that_validate_to_what_runs_and_refuses_collisions_and_overlaps(
+        estate_repo: Path) -> None:
+    nightly = "aws:eu-central-1:reports/nightly-report"
+    copy = "gcp:acme-lockstep-staging/europe-west1:nightly-report-copy"
+    weekly = "gcp:acme-lockstep-staging/europe-west1:weekly-digest-v2"
+    fns = estate_repo / "workflows" / "functions"
+    estate.write_source(fns / "nightly_report", "report")
+    estate.write_source(fns / "weekly_digest_v2", "digest")
+    code, _out, err = adopt(estate_repo, nightly, copy, "aws:eu-central-1:default/to-a-queue",
+                            "gcp:acme-lockstep-staging/europe-west1:gjob-1", name=f"{copy}=nightly-ledger-export")
+    assert code == 1 and "nothing written" in err
+    assert "is not a Lambda function" in err
+    assert "workflow 'nightly-ledger-export' already exists" in err
+    assert "put the function's code in workflows/functions/gjob_1/" in err
+    assert f"are exact duplicates of each other: adopt only {nightly}" in err
+    assert not (estate_repo / "workflows" / "nightly_report.py").exists()
+
+    code, out, err = adopt(estate_repo, nightly, weekly)
+    assert (code, err) == (0, ""), err
+    assert out.splitlines() == ["wrote workflows/nightly_report.py", "wrote workflows/weekly_digest_v2.py"]
+    text = (estate_repo / "workflows" / "nightly_report.py").read_text()
+    assert 'schedule=cron(\'0 9 * * *\', tz=\'Europe/Berlin\')' in text and "'memory_mb': 256" in text
+    code, out = run("validate", "--root", str(estate_repo))
+    assert code == 0 and "nightly-report" in out and "weekly-digest-v2" in out
+
+    # the GCP copy now overlaps the declared workflow: refused, whatever its name
+    code, _out, err = adopt(estate_repo, copy, name=f"{copy}=report-copy")
+    assert code == 1 and "overlaps workflow 'nightly-report'" in err

@@ -22,8 +22,7 @@ from azure.mgmt.web import WebSiteManagementClient
 from infra import naming
 from infra.model import StackConfig
 from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN, PLATFORM_SETTINGS
-from infra.targets.azure.translate import SCHEDULE_SETTING, ZONE_SETTING
-from infra.targets.azure.translate import AzureDesired
+from infra.targets.azure.translate import SCHEDULE_SETTING, ZONE_SETTING, AzureDesired
 from infra.targets.base import Observed
 from infra.targets.discovered import Discovered, Discovery, code_of
 from infra.targets.liveread import (
@@ -183,13 +182,16 @@ def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
         c = _Clients(connect, read)
         for res in c.count(list(c.resources.resources.list(filter="resourceType eq 'Microsoft.Web/sites'"))):
             rg = str(res.id).split("/resourceGroups/", 1)[1].split("/", 1)[0]
-            settings = dict(with_backoff(lambda rg=rg, res=res: c.count(
-                c.web.web_apps.list_application_settings(rg, res.name)), _throttled).properties or {})
-            out.found.append(_discovered(res, rg, settings))
+            out.found.append(_discovered(res, rg, _settings(c, rg, str(res.name))))
     except (AzureError, Unreadable) as exc:
         out.errors.append(f"azure: {_why(exc) or exc}")
     out.calls = read.calls
     return out
+
+
+def _settings(c: _Clients, rg: str, app: str) -> dict[str, str]:
+    found = with_backoff(lambda: c.count(c.web.web_apps.list_application_settings(rg, app)), _throttled)
+    return dict(found.properties or {})
 
 
 def _discovered(res: Any, rg: str, settings: Mapping[str, str]) -> Discovered:

@@ -20,9 +20,9 @@ from infra.targets.base import Observed
 from infra.targets.discovered import Discovered, Discovery
 from infra.targets.liveread import LiveRead, NotDeployed, Wanted, read_each
 from infra.targets.onprem.host import deploy as steps
+from infra.targets.onprem.host.crontab import BEGIN, END
 from infra.targets.onprem.host.props import Props, props_from
 from infra.targets.onprem.host.provider import live_view
-from infra.targets.onprem.host.crontab import BEGIN, END
 from infra.targets.onprem.host.ssh import HostConn, OnpremError, SshSession
 from infra.targets.onprem.normalize import RESOURCE
 from infra.targets.onprem.translate import OnpremDesired
@@ -88,7 +88,9 @@ def connect_from_env(_env: Mapping[str, str]) -> dict[str, Any]:
 def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
     """Return every crontab line of the deploy user on each host (read-only: `crontab -l` over SSH)."""
     out = Discovery("onprem")
-    for host in stack.onprem.hosts if stack.onprem else ():
+    if stack.onprem is None:
+        return out
+    for host in stack.onprem.hosts:
         conn = HostConn(host.address, host.port, host.user, host.host_key, {"env": stack.onprem.private_key_env})
         try:
             with SshSession(conn, connect_timeout=float(connect.get("connect_timeout", 10.0))) as session:
