@@ -90,7 +90,7 @@ def _mismatch(item: Item, wf: Workflow) -> list[str]:
     """Return what the loaded workflow declares differently from what was discovered."""
     f, s = item.found, item.schedule
     assert s is not None
-    pairs = [("schedule", (s.kind, s.expression, s.timezone),
+    pairs: list[tuple[str, object, object]] = [("schedule", (s.kind, s.expression, s.timezone),
               (wf.schedule.kind, wf.schedule.expression, wf.schedule.timezone)),
              ("entry", f.entry, wf.function.entry), ("env", dict(f.env), dict(wf.function.env))]
     if f.timeout_s:

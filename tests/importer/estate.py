@@ -94,8 +94,9 @@ class Aws:
                  stamped: bool = True) -> str:
         env = {"REPORT_BUCKET": "acme-reports", **({"LOCKSTEP_CODE_DIGEST": digest(code)} if stamped else {})}
         return str(self.lam.create_function(
-            FunctionName=name, Runtime="python3.11", Role=self.role, Handler=handler, Code={"ZipFile": _zip(source(code))},
-            Timeout=120, MemorySize=256, Environment={"Variables": env}, Tags=dict(tags or {}))["FunctionArn"])
+            FunctionName=name, Runtime="python3.11", Role=self.role, Handler=handler,
+            Code={"ZipFile": _zip(source(code))}, Timeout=120, MemorySize=256, Environment={"Variables": env},
+            Tags=dict(tags or {}))["FunctionArn"])
 
     def schedule(self, group: str, name: str, expression: str, target: str, tz: str = "UTC",
                  state: str = "ENABLED") -> None:
