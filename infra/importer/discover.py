@@ -115,7 +115,7 @@ def normalize(found: Discovered) -> Item:
 def canonical_schedule(found: Discovered) -> Schedule:
     """Return the canonical schedule of a native expression (raise LockstepError when there is none)."""
     zone = found.timezone or "UTC"
-    if found.target == "azure":  # Windows plans name zones the Windows way
+    if found.target == "azure" and "/" not in zone and zone != "UTC":  # Windows plans name zones the Windows way
         zone = iana_for_windows(zone) or zone
     expression = found.expression.strip()
     rate = _rate(found.target, expression)
@@ -133,15 +133,14 @@ def _rate(target: str, expression: str) -> str:
     """Return a native rate as a canonical one ("15 minutes"), or "" when the expression is no rate."""
     m = AWS_RATE.match(expression) if target == "aws" else None
     if m:
-        unit = m.group(2).rstrip("s") + "s"
-        return f"{m.group(1)} {unit}"
+        return f"{m.group(1)} {m.group(2)}"  # AWS takes "1 hour" and "2 hours", as the canonical form does
     span = AZURE_SPAN.match(expression) if target == "azure" else None
     if span:
         days, hours, minutes, seconds = (int(g or 0) for g in span.groups())
         total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
         if total % 60:
             raise LockstepError(f"the interval {expression} is not a whole number of minutes")
-        for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
             if total % size == 0:
-                return f"{total // size} {unit}"
+                return f"{total // size} {unit}{'' if total == size else 's'}"
     return ""
