@@ -85,9 +85,12 @@ class OnpremReader:
             problems.append(f"the schedule installed on {host.name} is not the one its manifest records")
         if state.get("current") != f"versions/{manifest.get('version')}":
             problems.append(f"`current` on {host.name} does not point at the manifest's version")
+        canonical = dict(manifest.get("canonical") or {})
+        if isinstance(canonical.get("schedule"), dict):  # the engine's serialization drops null keys; absent = none
+            canonical["schedule"] = {"start": None, "end": None, **canonical["schedule"]}
         seen = {**props.raw["host"], **{k: v for k, v in (manifest.get("host") or {}).items() if v is not None}}
         observed = Observed(ONPREM_RESOURCE, f"{wf.name}-{host.name}", {
-            "host": seen, "canonical": manifest.get("canonical"), "memory_mb": manifest.get("memory_mb"),
+            "host": seen, "canonical": canonical, "memory_mb": manifest.get("memory_mb"),
             "bundle": {"digest": manifest.get("bundle_digest")}, "stamps": manifest.get("stamps") or {},
             "epoch": manifest.get("epoch"), "commit": manifest.get("commit")})
         return Live((observed,), tuple(problems))
