@@ -31,12 +31,16 @@ def install(check: LeaseCheck) -> pulumi.ResourceHookBinding:
     """Bind the lease hook to every custom resource the program registers from now on; return the binding."""
     hook = pulumi.ResourceHook(HOOK_NAME, callback(check), opts=pulumi.ResourceHookOptions(on_dry_run=False))
     binding = pulumi.ResourceHookBinding(before_create=[hook], before_update=[hook], before_delete=[hook])
+    pulumi.runtime.register_resource_transform(transform(binding))  # the engine runs it for every registration
+    return binding
 
-    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+
+def transform(binding: pulumi.ResourceHookBinding) -> Callable[[pulumi.ResourceTransformArgs],
+                                                               pulumi.ResourceTransformResult | None]:
+    """Return the stack transform that adds the binding to every custom resource (components need none)."""
+    def add(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
         if not args.custom:
             return None
         return pulumi.ResourceTransformResult(args.props, pulumi.ResourceOptions.merge(
             args.opts, pulumi.ResourceOptions(hooks=binding)))
-
-    pulumi.runtime.register_resource_transform(transform)
-    return binding
+    return add
