@@ -47,7 +47,8 @@ class Entry:
     def statement(self) -> dict[str, Any]:
         """Return the in-toto Statement this entry is."""
         subject = [{"name": f"git:{self.commit}", "digest": {"gitCommit": self.commit}}] if self.commit else []
-        subject += [{"name": f"workflow:{name}", "digest": {"lockstepSpec": d}} for name, d in sorted(self.digests.items())]
+        subject += [{"name": f"workflow:{name}", "digest": {"lockstepSpec": d}}
+                    for name, d in sorted(self.digests.items())]
         return {"_type": STATEMENT, "subject": subject, "predicateType": PREDICATE,
                 "predicate": {"seq": self.seq, "prev": self.prev, "stack": self.stack, "epoch": self.epoch,
                               "kind": self.kind, "holder": self.holder, "at": self.at,

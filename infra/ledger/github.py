@@ -71,6 +71,6 @@ def from_environment(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     def api(route: str) -> Any:
         request = urllib.request.Request(base + route, headers={"Authorization": f"Bearer {token}",
                                                                 "Accept": "application/vnd.github+json"})
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (the configured API URL)
+        with urllib.request.urlopen(request, timeout=20) as response:
             return json.loads(response.read())
     return facts(event, api if token else None)

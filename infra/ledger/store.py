@@ -17,8 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 from infra.errors import LockstepError
 from infra.ledger import objects
@@ -37,7 +37,7 @@ class LedgerError(LockstepError):
     """The ledger cannot be read or written (remote unreachable, broken chain, bad signature)."""
 
 
-class AlreadyAppended(Exception):  # noqa: N818 (a result, not an error)
+class AlreadyAppended(Exception):
     """Raised by a `make` that finds its own entry already in the chain: a retried append that had landed."""
 
     def __init__(self, entry: Entry) -> None:
@@ -92,7 +92,7 @@ class GitLedger:
         """Return the entries in chain order, checking every link; `fresh=False` reuses the last tip seen."""
         if fresh or self._tip is _UNSEEN:
             self._tip = self._fetch()
-        return self._entries(self._tip)
+        return self._entries(self._tip if isinstance(self._tip, str) else None)
 
     def append(self, make: Callable[[list[Entry]], Entry]) -> Entry:
         """Append the entry `make(chain)` builds on the tip last seen; on refusal re-read and build again.
@@ -103,7 +103,7 @@ class GitLedger:
         if self._tip is _UNSEEN:
             self._tip = self._fetch()
         for attempt in range(self.attempts):
-            tip = None if self._tip is _UNSEEN else str(self._tip) if self._tip else None
+            tip = self._tip if isinstance(self._tip, str) else None
             chain = self._entries(tip)
             try:
                 entry = make(chain)  # may refuse (a fence)

@@ -99,9 +99,9 @@ class Rollout:
         lapsed = breakglass.expired(found, now)
         if lapsed:
             g = lapsed[0]
-            raise Halt(REFUSED, f"break-glass on {g.workflow}/{g.target} expired at {g.expires}: record adopt or revert "
-                       f"(lockstep breakglass close --stack {self.stack} --workflow {g.workflow} --target {g.target} "
-                       "--resolution adopt|revert) before the next rollout")
+            raise Halt(REFUSED, f"break-glass on {g.workflow}/{g.target} expired at {g.expires}: record adopt or "
+                       f"revert (lockstep breakglass close --stack {self.stack} --workflow {g.workflow} "
+                       f"--target {g.target} --resolution adopt|revert) before the next rollout")
         return {k: g.reason for k, g in found.items()}
 
     def plan(self, release: Release) -> Any:
@@ -202,7 +202,7 @@ class Rollout:
 
 @contextlib.contextmanager
 def lease_env(writer: Writer) -> Iterator[None]:
-    """Expose the lease to the engine's program for the duration of one engine call ($LOCKSTEP_EPOCH, $LOCKSTEP_LEASE)."""
+    """Expose the lease to the engine's program for one engine call ($LOCKSTEP_EPOCH, $LOCKSTEP_LEASE)."""
     env = writer.lease_env() if writer.epoch else {}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from infra.ledger.store import GitLedger  # noqa: E402
-from infra.rollout.run import Options, rollout  # noqa: E402
-from tests.rollout.double import Faults, RecordedReader, RecordingEngine  # noqa: E402
+from infra.ledger.store import GitLedger
+from infra.rollout.run import Options, rollout
+from tests.rollout.double import Faults, RecordedReader, RecordingEngine
 
 
 def main() -> int:

@@ -56,7 +56,7 @@ def test_a_rewritten_entry_is_detected_by_any_reader(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(clone), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qam", "fix"],
                    check=True)
     subprocess.run(["git", "-C", str(clone), "push", "-q", "origin", "HEAD:lockstep/ledger"], check=True)
-    with pytest.raises(LedgerError, match="rewritten|not in canonical form"):
+    with pytest.raises(LedgerError, match=r"rewritten|not in canonical form"):
         GitLedger(str(remote)).read()
 
 

@@ -44,7 +44,7 @@ def digest_of(entries: list[Any], commit: str) -> str:
 
 
 def assert_one_release_each(world: World, expected: str) -> None:
-    """Every target runs exactly one release, the one the ledger last recorded as verified on it, and it is `expected`."""
+    """Every target runs exactly one release: the one the ledger last recorded as verified on it, `expected`."""
     entries: list[Entry] = world.entries()  # type: ignore[assignment]
     recorded = deployed(entries, "staging")
     live = live_digests(world)
