@@ -14,7 +14,7 @@ from infra.errors import LockstepError
 from infra.ledger import github
 from infra.ledger.fence import DEFAULT_TTL_S
 from infra.ledger.store import BRANCH, GitLedger, Signing
-from infra.rollout.live import OnpremReader, Readers
+from infra.rollout.live import DriftReader, OnpremReader, Readers
 from infra.rollout.run import Options, rollout
 
 
@@ -79,7 +79,6 @@ def cmd_rollout(args: argparse.Namespace) -> int:
             return OfflineEngine(tree, compare=False)
         return AutomationEngine(tree, tree / ".lockstep" / "plans")
 
-    # The cloud readers (infra/targets/<t>/live.py) join this mapping when they land; until then those targets
-    # verify as inconclusive, which halts and rolls back rather than passing unread.
-    reader = Readers({"onprem": OnpremReader(root)})
+    # Clouds read through the drift stage's readers (infra/targets/<t>/live.py); on-prem over SSH from the manifest.
+    reader = Readers({**{t: DriftReader(root) for t in ("aws", "azure", "gcp")}, "onprem": OnpremReader(root)})
     return rollout(opts, ledger, engine_for, reader, say=lambda line: print(line, flush=True))

@@ -2,8 +2,8 @@
 
 `LiveReader.read(stack, workflow, target)` returns the workflow's resources on that target as `Observed` (the same
 shape the normalizers read from registrations), or `Unreadable(why)`. The cloud readers (`infra/targets/<t>/live.py`,
-`read_live` through boto3 / google-cloud / azure-mgmt) plug in through `Readers(by_target={...})`; until they are
-wired, a cloud target reads as Unreadable, so its verification is inconclusive, never a pass.
+`read_live` through boto3 / google-cloud / azure-mgmt) plug in through `DriftReader` in `Readers(by_target={...})`;
+a target without a reader, or whose read fails, is Unreadable, so its verification is inconclusive, never a pass.
 """
 
 from __future__ import annotations
@@ -94,3 +94,31 @@ class OnpremReader:
             "bundle": {"digest": manifest.get("bundle_digest")}, "stamps": manifest.get("stamps") or {},
             "epoch": manifest.get("epoch"), "commit": manifest.get("commit")})
         return Live((observed,), tuple(problems))
+
+
+@dataclass
+class DriftReader:
+    """A cloud target's `read_live` (infra/targets/<t>/live.py, the drift stage's readers) as a LiveReader."""
+
+    root: Path
+
+    def read(self, stack: StackConfig, wf: Workflow, target: str) -> Live | Unreadable:
+        """Read one workflow through the target's vendor SDK; any failure is Unreadable (inconclusive)."""
+        from infra.drift.collect import connect_from_env, reader
+        from infra.targets.liveread import Wanted
+        from infra.targets.registry import TARGETS
+
+        desired = TARGETS[target].translate(wf, stack).desired
+        try:
+            package = None
+            if target == "aws":  # the platform reports the package hash: compare it with what the program deploys
+                from infra.bundle import bundle
+                package = bundle(wf, self.root, target).sha256_b64
+            got = reader(target)(stack, {wf.name: Wanted(wf.name, desired, package)}, connect_from_env(target))
+        except Exception as exc:
+            return Unreadable(f"{target} reader failed: {type(exc).__name__}: {exc}")
+        if got.error or wf.name in got.unreadable:
+            return Unreadable(got.error or got.unreadable[wf.name])
+        if wf.name in got.missing:
+            return Live(())
+        return Live(tuple(got.resources.get(wf.name, [])))
