@@ -15,6 +15,7 @@ from typing import Any
 
 from infra.checks import validate_repo
 from infra.engine.base import Engine
+from infra.errors import SpecInvalid
 from infra.ledger.fence import DEFAULT_TTL_S, Fenced, LeaseHeld
 from infra.ledger.store import GitLedger
 from infra.ledger.writer import Writer
@@ -72,6 +73,9 @@ def rollout(opts: Options, ledger: GitLedger, engine_for: Callable[[Path], Engin
     except Fenced as exc:
         say(f"lockstep rollout: fenced: {exc}")
         return FENCED
+    except SpecInvalid as exc:  # the commit does not validate: nothing can be applied; give the lease back
+        say(f"lockstep rollout: {len(exc.errors)} error(s) at {commit[:12]}; nothing was applied:\n{exc}")
+        code = REFUSED
     try:
         writer.release()
     except Fenced as exc:

@@ -3,10 +3,14 @@ release is not released again by a re-run. World: release A verified on staging;
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from infra.rollout.step import NEEDS_HUMAN, OK, REFUSED, ROLLED_BACK
 from tests.rollout.conftest import World
+from tests.rollout.support import git
 
 DRIFTS = {
     "timeout": ("aws:lambda/function:Function", ("timeout",), 999),
@@ -81,3 +85,15 @@ def test_a_bad_release_is_not_released_again_without_an_override(world: World) -
     assert "bad release" in world.lines[-1]
     assert not [e for e in world.entries()[before:] if e.kind == "intent"]  # type: ignore[attr-defined]
     assert world.run(world.repo.at_b, override_bad="the drift was an injected fault") == OK, world.lines
+
+
+def test_a_commit_that_does_not_validate_is_refused_and_the_lease_given_back(world: World, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(world.repo.at_b, broken)
+    flow = broken / "workflows" / "probe.py"
+    flow.write_text(flow.read_text().replace('timeout="4m"', 'timeout="forever"'))
+    git(broken, "commit", "-qam", "a typo")
+    assert world.run(broken) == REFUSED
+    assert "timeout" in world.lines[-1] and "nothing was applied" in world.lines[-1]
+    last = world.entries()[-1]
+    assert last.kind == "lease" and last.evidence["action"] == "release"  # type: ignore[attr-defined]
