@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[Any], None]]:
     """Return the register(subparsers) functions of the other stages, in one explicit list."""
-    from infra import cli_drift, cli_explain, cli_import, cli_preview, cli_schedule
+    from infra import cli_breakglass, cli_drift, cli_explain, cli_import, cli_preview, cli_rollout, cli_schedule
     return [cli_schedule.register, cli_explain.register, cli_preview.register, cli_drift.register,
-            cli_import.register]
+            cli_import.register, cli_rollout.register, cli_breakglass.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,8 @@ from infra.checks import validate_repo
 from infra.component import WorkflowComponent
 from infra.errors import LockstepError, SpecError, SpecInvalid
 from infra.gitinfo import commits
+from infra.ledger import hook
+from infra.ledger.writer import LeaseCheck
 from infra.loader import LoadResult
 from infra.model import StackConfig, Workflow
 from infra.targets.base import Context
@@ -94,6 +96,9 @@ def epoch_from_env() -> int:
 def run(root: Path, stack_name: str) -> list[WorkflowComponent]:
     """Load the repository at root and build the named stack (raises LockstepError with every problem)."""
     result = validate_repo(root).require_valid()
+    lease = LeaseCheck.from_env()
+    if lease is not None:  # a rollout's apply: the engine refuses every resource operation once the lease moves
+        hook.install(lease)
     return build(result, result.stack(stack_name), commit_of=commits(root, result.workflows), epoch=epoch_from_env())
 
 

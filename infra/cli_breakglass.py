@@ -1,0 +1,61 @@
+"""`lockstep breakglass open|close`: record that an operator acts outside the pipeline on one workflow and target."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from infra.cli_rollout import default_holder, remote_url
+from infra.errors import LockstepError
+from infra.ledger.store import BRANCH, GitLedger, Signing
+from infra.ledger.writer import Writer
+from infra.rollout import breakglass
+
+
+def register(subparsers: Any) -> None:
+    """Add the `breakglass` subcommand."""
+    p = subparsers.add_parser("breakglass", help="open or close a break-glass on one workflow on one target")
+    p.add_argument("action", choices=("open", "close"))
+    p.add_argument("--stack", required=True)
+    p.add_argument("--workflow", required=True)
+    p.add_argument("--target", required=True, choices=("aws", "azure", "gcp", "onprem"))
+    p.add_argument("--reason", default="", help="open: why (the incident); close: what was done")
+    p.add_argument("--expires", default="4h", help="open: '90m', '4h', '2d' or an ISO date-time (default 4h)")
+    p.add_argument("--resolution", choices=("adopt", "revert"), default=None,
+                   help="close: adopt (the live change is written back to the workflow) or revert (the next "
+                        "rollout restores the declared state)")
+    p.add_argument("--ledger-remote", default="origin")
+    p.add_argument("--ledger-branch", default=BRANCH)
+    p.add_argument("--root", type=Path, default=None)
+    p.set_defaults(func=cmd_breakglass)
+
+
+def cmd_breakglass(args: argparse.Namespace) -> int:
+    """Append the open or close entry to the ledger."""
+    ledger = GitLedger(remote_url(args.root, args.ledger_remote), args.ledger_branch, Signing.from_env())
+    now = dt.datetime.now(dt.UTC)
+    writer = Writer(ledger, args.stack, default_holder())
+    key = (args.workflow, args.target)
+    found = breakglass.open_glass(ledger.read(), args.stack)
+    if args.action == "open":
+        if not args.reason:
+            raise LockstepError("--reason: '' — a break-glass needs a reason — name the incident")
+        entry = writer.record_unleased("break-glass", evidence={
+            "action": "open", "workflow": args.workflow, "target": args.target, "reason": args.reason,
+            "expires": breakglass.expires_at(args.expires, now)})
+        print(f"break-glass open on {args.workflow}/{args.target} in {args.stack} until {entry.evidence['expires']} "
+              f"(ledger entry {entry.seq})")
+        return 0
+    if key not in found:
+        raise LockstepError(f"--workflow/--target: {args.workflow}/{args.target} — has no open break-glass in "
+                            f"{args.stack} — nothing to close")
+    if args.resolution is None:
+        raise LockstepError("--resolution: none — closing needs adopt or revert — pass --resolution adopt|revert")
+    kind = "adopt" if args.resolution == "adopt" else "break-glass"
+    entry = writer.record_unleased(kind, evidence={"action": "close", "workflow": args.workflow,
+                                                   "target": args.target, "resolution": args.resolution,
+                                                   "reason": args.reason})
+    print(f"break-glass closed on {args.workflow}/{args.target} ({args.resolution}; ledger entry {entry.seq})")
+    return 0

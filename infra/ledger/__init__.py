@@ -1,0 +1,1 @@
+"""The deployment ledger: hash-chained, signed entries, one commit each, on a git branch appended by CAS pushes."""

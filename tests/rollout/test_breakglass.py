@@ -1,0 +1,67 @@
+"""Break-glass from the command line: while open, the rollout leaves that workflow on that target alone and says so;
+once expired, rollouts stop until someone records adopt or revert. GitHub facts come from recorded payloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import cli
+from infra.ledger import github
+from infra.rollout.step import OK, REFUSED
+from tests.rollout.conftest import World
+from tests.rollout.double import load_record
+
+
+def glass(world: World, *args: str) -> int:
+    """Run `lockstep breakglass ...` against the world's ledger."""
+    return cli.main(["breakglass", *args, "--stack", "staging", "--workflow", "rollout-probe", "--target", "gcp",
+                     "--root", str(world.repo.at_b), "--ledger-remote", str(world.remote)])
+
+
+def gcp_inputs(world: World) -> list[Any]:
+    """Return the recorded inputs of the probe's GCP resources."""
+    return sorted(str(r["inputs"]) for u, r in load_record(world.platform, "staging").items() if ":gcp:" in u)
+
+
+def test_an_open_break_glass_keeps_the_rollout_off_that_workflow_on_that_target(world: World,
+                                                                                capsys: pytest.CaptureFixture[str]
+                                                                                ) -> None:
+    before = gcp_inputs(world)
+    assert glass(world, "open", "--reason", "INC-1: hand-tuned the function", "--expires", "4h") == 0
+    assert "break-glass open on rollout-probe/gcp" in capsys.readouterr().out
+    assert world.run(world.repo.at_b) == OK, world.lines
+    assert gcp_inputs(world) == before  # not overwritten
+    [intent] = [e for e in world.entries() if e.kind == "intent" and e.evidence.get("wave") == 1  # type: ignore[attr-defined]
+                and e.commit == world.repo.b]  # type: ignore[attr-defined]
+    assert intent.evidence["break_glass"] == ["rollout-probe/gcp"]
+
+
+def test_an_expired_break_glass_demands_adopt_or_revert(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    assert glass(world, "open", "--reason", "INC-2", "--expires", "2020-01-01T00:00:00+00:00") == 0
+    assert world.run(world.repo.at_b) == REFUSED
+    assert "expired" in world.lines[-1] and "adopt|revert" in world.lines[-1]
+    assert glass(world, "close") == 1
+    assert "--resolution" in capsys.readouterr().err
+    assert glass(world, "close", "--resolution", "revert", "--reason", "restored by the pipeline") == 0
+    assert world.run(world.repo.at_b) == OK, world.lines
+
+
+RECORDED = {
+    "/repos/acme/lockstep/commits/abc/pulls": [{"number": 42, "merged_at": "2026-12-01T10:00:00Z",
+                                                 "user": {"login": "alice"}}],
+    "/repos/acme/lockstep/pulls/42/reviews": [{"user": {"login": "bob"}, "state": "CHANGES_REQUESTED"},
+                                               {"user": {"login": "bob"}, "state": "APPROVED"},
+                                               {"user": {"login": "alice"}, "state": "APPROVED"}],
+    "/repos/acme/lockstep/rulesets/rule-suites?ref=refs/heads/main": [{"after_sha": "abc", "result": "bypass"}],
+}
+
+
+def test_merge_facts_come_from_the_push_event_and_the_recorded_api(tmp_path: Path) -> None:
+    event = {"after": "abc", "repository": {"full_name": "acme/lockstep"}, "pusher": {"name": "alice"}}
+    found = github.facts(event, RECORDED.__getitem__)
+    assert found == {"repository": "acme/lockstep", "commit": "abc", "pusher": "alice", "pr": 42, "author": "alice",
+                     "approvers": ["bob"], "review_decision": "APPROVED", "admin_bypass": True}
+    assert github.facts(event, None)["review_decision"] == "unknown"  # no token: unknown, never guessed
