@@ -70,3 +70,19 @@ def test_an_absent_setting_normalizes_to_the_services_documented_default() -> No
     got = TARGETS["aws"].normalize([*(o for o in observed if o is not function), bare,
                                     Observed(provider.type, provider.name, provider.inputs)])
     assert got.timeout_s == facts.LAMBDA_DEFAULT_TIMEOUT_S == 3
+
+
+def test_an_onprem_spec_whose_null_bounds_the_engine_dropped_reads_back_the_same() -> None:
+    result = load_repo(REPO).require_valid()
+    stack = result.stack("prod")
+    cap = build_capture(result, "prod")
+    wf = next(w for w in result.workflows if w.name == "queue-drain")
+    [resource] = [r for r in cap.registrations if r.type == "pulumi-python:dynamic/lockstep-onprem:Workflow"
+                  and r.name.startswith("queue-drain-")]
+    props = dict(resource.inputs)
+    canonical = dict(props["canonical"])
+    canonical["schedule"] = {k: v for k, v in canonical["schedule"].items() if v is not None}  # as the engine sends it
+    assert "start" not in canonical["schedule"]
+    props["canonical"] = canonical
+    got = TARGETS["onprem"].normalize([Observed(resource.type, resource.name, props)])
+    assert got == TARGETS["onprem"].translate(wf, stack).desired

@@ -124,8 +124,14 @@ def _plain(value: Any) -> Any:
 
 
 def plain_spec(value: Any) -> Any:
-    """Return a registered spec in the form `translate` produces (sorted keys, whole numbers as int)."""
-    return _plain(value)
+    """Return a registered spec in the form `translate` produces (sorted keys, whole numbers as int).
+
+    The engine drops properties whose value is null, so an unbounded schedule's `start` and `end` come back absent.
+    """
+    spec = _plain(value)
+    if isinstance(spec, dict) and isinstance(spec.get("schedule"), dict):
+        spec["schedule"] = _plain({"start": None, "end": None, **spec["schedule"]})
+    return spec
 
 
 def _fidelity(wf: Workflow, sched: Native | Refusal) -> dict[str, Fidelity]:
