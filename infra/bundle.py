@@ -19,13 +19,14 @@ import io
 import json
 import os
 import re
-import tempfile
+import stat
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.digest import code_files
+from infra.errors import LockstepError
 from infra.model import Workflow
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -56,9 +57,31 @@ class Bundle:
         return f"{self.platform}-{self.sha256}.zip"
 
 
+class UnsafeBuildDir(LockstepError):
+    """The package directory could be written by someone else, who could then choose what gets deployed."""
+
+
 def build_dir() -> Path:
-    """Return the directory packages are written to ($LOCKSTEP_BUILD_DIR, else the system temp dir)."""
-    return Path(os.environ.get("LOCKSTEP_BUILD_DIR") or Path(tempfile.gettempdir()) / "lockstep-bundles")
+    """Return the directory packages are written to: $LOCKSTEP_BUILD_DIR, else this user's cache directory.
+
+    Never a shared, predictable directory: another local user could plant the package that gets deployed.
+    """
+    chosen = os.environ.get("LOCKSTEP_BUILD_DIR")
+    if chosen:
+        return Path(chosen)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "lockstep" / "bundles"
+
+
+def private_dir(path: Path) -> Path:
+    """Create the package directory (0700) and refuse one that another user owns or others may write to."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.geteuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise UnsafeBuildDir(f"the package directory {path} is owned by uid {info.st_uid} with mode "
+                             f"{stat.filemode(info.st_mode)}: another user could plant the package that gets "
+                             "deployed — point LOCKSTEP_BUILD_DIR at a directory only you can write (chmod 700)")
+    return path
 
 
 def bundle(wf: Workflow, root: Path, platform: str) -> Bundle:
@@ -68,15 +91,22 @@ def bundle(wf: Workflow, root: Path, platform: str) -> Bundle:
     files.update(shim_files(platform))
     data = zip_bytes(files)
     digest = hashlib.sha256(data).hexdigest()
-    path = build_dir() / f"{wf.name}-{platform}-{digest}.zip"
-    if path.is_file():
+    path = private_dir(build_dir()) / f"{wf.name}-{platform}-{digest}.zip"
+    if _holds(path, data):
         _touch(path)  # marks it used, so pruning keeps it
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    else:  # absent, or not these bytes (a partial or planted file): what is deployed is always what was hashed
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(data)
         os.replace(partial, path)  # atomic: a concurrent build of the same content writes the same bytes
     return Bundle(platform, path, digest)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Tell whether path is a regular file (not a link) holding exactly these bytes."""
+    try:
+        return not path.is_symlink() and path.is_file() and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _touch(path: Path) -> None:

@@ -69,6 +69,11 @@ def _offline(args: argparse.Namespace, root: Path) -> int:
     render: Callable[[Preview], str] = renderers[args.format]
     problem = _unwritable(cache, "--cache-dir", "or set LOCKSTEP_NO_CACHE=1") or _unwritable(
         bundle.build_dir(), "LOCKSTEP_BUILD_DIR", "(packages are built there)")
+    if not problem:
+        try:
+            bundle.private_dir(bundle.build_dir())
+        except bundle.UnsafeBuildDir as exc:
+            problem = str(exc)
     if problem:
         return _cannot_run(args, problem, render, Preview)
     blocked, texts = False, []
