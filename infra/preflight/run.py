@@ -88,10 +88,14 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
     notes = [n for s in head for n in s.notes]
     rev, before = (_base(result, base, stack_name, build, cache, chash, notes) if compare else (None, []))
     resources = _dedupe(r for s in head for r in s.resources)
+    if cache.rejected:
+        notes.append(f"{cache.rejected} cache entr{'y' if cache.rejected == 1 else 'ies'} failed verification "
+                     "(planted, forged or corrupted) and were evaluated again")
     out = Preview(stack_name, stack.enabled(), rev, diff(before, resources), _violations(result, diags, resources),
                   notes)
     out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
-                 "cache_misses": cache.misses, "seconds": round(time.perf_counter() - started, 3)}
+                 "cache_misses": cache.misses, "cache_rejected": cache.rejected,
+                 "seconds": round(time.perf_counter() - started, 3)}
     return out
 
 
