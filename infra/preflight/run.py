@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import fidelity
+from infra import fidelity, redact
 from infra.errors import LockstepError
 from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
@@ -92,7 +92,7 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
         notes.append(f"{cache.rejected} cache entr{'y' if cache.rejected == 1 else 'ies'} failed verification "
                      "(planted, forged or corrupted) and were evaluated again")
     out = Preview(stack_name, stack.enabled(), rev, diff(before, resources), _violations(result, diags, resources),
-                  notes)
+                  [redact.scrub(n) for n in notes])  # a program's own error text may quote a value
     out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
                  "cache_misses": cache.misses, "cache_rejected": cache.rejected,
                  "seconds": round(time.perf_counter() - started, 3)}
@@ -212,7 +212,7 @@ def _violations(result: LoadResult, diags: Sequence[tuple[Diagnostic, Slice | No
             target = res.target
         wf = by_name.get(workflow)
         path, line = (wf.location.path, wf.line_of(_source_field(fld))) if wf else ("Pulumi.yaml", 1)
-        out.append(Violation(target, workflow, d.policy, d.level, d.blocking, text, path, line, d.urn))
+        out.append(Violation(target, workflow, d.policy, d.level, d.blocking, redact.scrub(text), path, line, d.urn))
     out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule))
     return out
 
