@@ -121,7 +121,7 @@ def decode(data: Any) -> object:
     if "$dict" in data:
         return {_hashable(decode(k)): decode(v) for k, v in data["$dict"]}
     if "$list" in data or "$tuple" in data:
-        items = [decode(v) for v in data.get("$list", data.get("$tuple", []))]
+        items = [decode(v) for v in data.get("$list") or data.get("$tuple") or []]
         return items if "$list" in data else tuple(items)
     if "$datetime" in data:
         return dt.datetime.fromisoformat(str(data["$datetime"]))

@@ -6,6 +6,7 @@ import ast
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from infra import fields as f
 from infra import redact
@@ -46,8 +47,9 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
     """Validate a declaration; return the Workflow, or None after reporting its problems to `rep`."""
     args, before = decl.args, len(rep.errors)
     _no_inline_secrets(rep, "", {k: v for k, v in args.items() if k not in ("function", "notify")})
-    if isinstance(args.get("function"), dict):
-        _no_inline_secrets(rep, "function.", {k: v for k, v in args["function"].items() if k not in ("env", "secrets")})
+    function_args = args.get("function")
+    if isinstance(function_args, dict):
+        _no_inline_secrets(rep, "function.", {k: v for k, v in function_args.items() if k not in ("env", "secrets")})
     f.check_unknown(rep, "", args, WORKFLOW_FIELDS)
     f.check_required(rep, "", args, REQUIRED)
     name = _name(rep, args.get("name"))
@@ -72,7 +74,7 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
     return _with_digest(wf)
 
 
-def _no_inline_secrets(rep: f.Reporter, prefix: str, values: Mapping[object, object]) -> None:
+def _no_inline_secrets(rep: f.Reporter, prefix: str, values: Mapping[Any, object]) -> None:
     """Report every text of a secret's shape (token, key, password in a URL, ...) wherever it was written."""
     for key, value in values.items():
         field = f"{prefix}{key}"
