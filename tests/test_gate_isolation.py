@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ from infra.model import SecretRef
 from infra.preflight.run import preview
 from tests.preview_support import edit, scratch_repo
 
-LOCKSTEP = str(Path(sys.executable).with_name("lockstep"))
+REPO = Path(__file__).resolve().parents[1]
+CLI = "import sys; sys.path.insert(0, sys.argv.pop(1)); from infra.cli import main; sys.exit(main())"
 HOSTILE = '''
 import pathlib
 import infra.preflight.run as _run
@@ -43,15 +45,23 @@ def _gcp_blocks(violations: list[dict[str, object]]) -> bool:
     return any(v["target"] == "gcp" and v["rule"] == "schedule-equivalence" and v["blocking"] for v in violations)
 
 
-def test_a_workflow_file_that_patches_the_pack_and_the_report_does_not_change_the_verdict(tmp_path: Path) -> None:
+def test_a_workflow_file_or_the_program_that_patches_the_pack_and_the_report_does_not_change_the_verdict(
+        tmp_path: Path) -> None:
     root = _blocking_repo(tmp_path)
-    marker = tmp_path / "patched"
+    code = tmp_path / "code"  # the code under review: this repo's infra/ and policies/, with a hostile program
+    for top in ("infra", "policies"):
+        shutil.copytree(REPO / top, code / top, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    markers = {"workflow": tmp_path / "patched-by-workflow", "program": tmp_path / "patched-by-program"}
     path = root / "workflows" / "quarter_hour_queue_drain.py"
-    path.write_text(HOSTILE.format(marker=str(marker)) + path.read_text(encoding="utf-8"), encoding="utf-8")
-    done = subprocess.run([LOCKSTEP, "preview", "--stack", "staging", "--no-base", "--format", "json",
-                           "--root", str(root)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "LOCKSTEP_NO_CACHE": "1"})
-    assert marker.read_text() == "patched"  # the hostile lines did run (in the loader's child process)
+    path.write_text(HOSTILE.format(marker=str(markers["workflow"])) + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    program = code / "infra" / "program.py"
+    program.write_text(program.read_text(encoding="utf-8") + HOSTILE.format(marker=str(markers["program"])),
+                       encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", CLI, str(code), "preview", "--stack", "staging", "--no-base",
+                           "--format", "json", "--root", str(root)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "LOCKSTEP_NO_CACHE": "1"})
+    assert {k: m.read_text() for k, m in markers.items()} == {"workflow": "patched", "program": "patched"}
     assert done.returncode == 1, done.stdout + done.stderr
     assert _gcp_blocks(json.loads(done.stdout)["violations"])
 

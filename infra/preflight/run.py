@@ -20,6 +20,7 @@ from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.preflight import base as base_rev
+from infra.preflight import isolate
 from infra.preflight.analyze import Diagnostic
 from infra.preflight.cache import Cache, code_hash, key
 from infra.preflight.capture import Capture
@@ -77,7 +78,7 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
             cache_dir: Path | None = None, builder: Builder | None = None) -> Preview:
     """Evaluate one stack offline: plan against the base revision and run the policy pack on every target."""
     started = time.perf_counter()
-    build = builder or default_builder()
+    build = builder  # None: the real program, built in a child process the gate's code is out of reach of
     cache = Cache(cache_dir)
     chash = code_hash(CODE_ROOT)
     result = load_repo(root).require_valid()
@@ -104,36 +105,60 @@ def _rules(result: LoadResult, stack: StackConfig) -> Rules:
     return Rules.of(pack.POLICIES, pack.scope, {"repoRoot": str(result.root), "stack": stack.name})
 
 
-def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflow], str], build: Builder,
+def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflow], str], build: Builder | None,
             cache: Cache, chash: str) -> list[Slice]:
-    rules: Rules | None = None
-    out = []
+    found: list[Slice | None] = []
+    todo: list[tuple[int, Workflow, str, str]] = []
     for wf in result.workflows:
         commit = commit_of(wf)
         k = key(chash, wf.digest, commit, repr(stack))
-        found = cache.get(k)
-        if not isinstance(found, Slice):
-            rules = rules or _rules(result, stack)
-            found = _evaluate(wf, stack, result.root, commit, build, rules)
-            cache.put(k, found)
-        out.append(found)
-    return out
+        found.append(cache.get(k))
+        if found[-1] is None:
+            todo.append((len(found) - 1, wf, commit, k))
+    if todo:
+        made = _evaluate_all([(wf, commit) for _, wf, commit, _ in todo], stack, result.root, build,
+                             _rules(result, stack))
+        for (i, _wf, _commit, k), made_slice in zip(todo, made, strict=True):
+            cache.put(k, made_slice)
+            found[i] = made_slice
+    return [s for s in found if s is not None]
 
 
-def _evaluate(wf: Workflow, stack: StackConfig, root: Path, commit: str, build: Builder, rules: Rules) -> Slice:
-    """Capture one workflow; a target that cannot honour a field is left out (and reported), the rest is built."""
+def _evaluate_all(items: Sequence[tuple[Workflow, str]], stack: StackConfig, root: Path, build: Builder | None,
+                  rules: Rules) -> list[Slice]:
+    """Capture each workflow (a target that cannot honour a field is left out, and reported), then judge it."""
+    plans = [_narrow(wf, stack) for wf, _ in items]
+    built = [i for i, (_, narrowed) in enumerate(plans) if narrowed is not None]
+    jobs = [isolate.Job(items[i][0], plans[i][1], items[i][1]) for i in built]  # type: ignore[arg-type]
+    caps = isolate.capture_all(root, jobs) if build is None else [_capture_here(build, j, root) for j in jobs]
+    by_index = dict(zip(built, caps, strict=True))
+    return [_judge(wf, by_index.get(i), rules, root, plans[i][0]) for i, (wf, _) in enumerate(items)]
+
+
+def _narrow(wf: Workflow, stack: StackConfig) -> tuple[list[str], StackConfig | None]:
+    """Return the notes on targets the program refuses, and the stack without them (None: nothing to build)."""
     targets = [t for t in wf.target_names() if t in stack.enabled()]
     refused = {t: fidelity.refusals(wf, stack, t) for t in targets}
     notes = [f"{stack.name}: the program refuses {wf.name} on {t}: {e.render()}"
              for t, errs in refused.items() for e in errs]
     narrowed = dataclasses.replace(stack, **{t: None for t, errs in refused.items() if errs})  # type: ignore[arg-type]
-    if not any(t in narrowed.enabled() for t in targets):
-        return evaluate(wf.name, Capture(), rules, root, notes)  # nothing to build: the rules still judge it
+    return notes, (narrowed if any(t in narrowed.enabled() for t in targets) else None)
+
+
+def _capture_here(build: Builder, job: isolate.Job, root: Path) -> Capture | str:
+    """Capture with a caller's builder, in this process (tests that inject a program)."""
     try:
-        cap = run_capture(lambda: _ignore(build(wf, narrowed, root, commit)), stack.name)
+        return run_capture(lambda: _ignore(build(job.workflow, job.stack, root, job.commit)), job.stack.name)
     except Exception as exc:  # the program's own failure blocks the gate; it must never pass silently
+        return str(exc)
+
+
+def _judge(wf: Workflow, cap: Capture | str | None, rules: Rules, root: Path, notes: list[str]) -> Slice:
+    if cap is None:  # nothing to build: the rules still judge it
+        return evaluate(wf.name, Capture(), rules, root, notes)
+    if isinstance(cap, str):
         failed = evaluate(wf.name, Capture(), rules, root, notes)
-        diag = Diagnostic("program", "mandatory", "", f"the program failed\n{lib.say('?', wf.name, 'name', str(exc))}",
+        diag = Diagnostic("program", "mandatory", "", f"the program failed\n{lib.say('?', wf.name, 'name', cap)}",
                           True)
         return dataclasses.replace(failed, diagnostics=(diag, *failed.diagnostics))
     return evaluate(wf.name, cap, rules, root, notes)
@@ -143,7 +168,7 @@ def _ignore(_value: object) -> None:
     return None
 
 
-def _base(head: LoadResult, base: str | None, stack_name: str, build: Builder, cache: Cache, chash: str,
+def _base(head: LoadResult, base: str | None, stack_name: str, build: Builder | None, cache: Cache, chash: str,
           notes: list[str]) -> tuple[str | None, list[Resource]]:
     root = head.root
     try:
