@@ -53,7 +53,8 @@ def test_a_workflow_file_or_the_program_that_patches_the_pack_and_the_report_doe
         shutil.copytree(REPO / top, code / top, ignore=shutil.ignore_patterns("__pycache__", "venv"))
     markers = {"workflow": tmp_path / "patched-by-workflow", "program": tmp_path / "patched-by-program"}
     path = root / "workflows" / "quarter_hour_queue_drain.py"
-    path.write_text(HOSTILE.format(marker=str(markers["workflow"])) + path.read_text(encoding="utf-8"),
+    touch = f"open({str(code / 'policies' / 'pack.py')!r}, 'a').write('# reviewed, honest')\n"
+    path.write_text(HOSTILE.format(marker=str(markers["workflow"])) + touch + path.read_text(encoding="utf-8"),
                     encoding="utf-8")
     program = code / "infra" / "program.py"
     program.write_text(program.read_text(encoding="utf-8") + HOSTILE.format(marker=str(markers["program"])),
@@ -63,7 +64,9 @@ def test_a_workflow_file_or_the_program_that_patches_the_pack_and_the_report_doe
                           cwd=tmp_path, env={**os.environ, "LOCKSTEP_NO_CACHE": "1"})
     assert {k: m.read_text() for k, m in markers.items()} == {"workflow": "patched", "program": "patched"}
     assert done.returncode == 1, done.stdout + done.stderr
-    assert _gcp_blocks(json.loads(done.stdout)["violations"])
+    violations = json.loads(done.stdout)["violations"]
+    assert _gcp_blocks(violations)
+    assert any(v["rule"] == "gate-integrity" and v["blocking"] for v in violations)  # the edit to the pack is seen
 
 
 class _Payload:

@@ -30,6 +30,8 @@ from policies import lib, pack
 
 CODE_ROOT = Path(__file__).resolve().parents[2]
 Builder = Callable[[Workflow, StackConfig, Path, str], object]
+TAMPERED = ("the gate's own code (infra/, policies/) changed on disk while this preview ran, so its verdict cannot "
+            "be trusted — find what wrote there (a workflow file or the program under review), and run it again")
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,18 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
                      "(planted, forged or corrupted) and were evaluated again")
     out = Preview(stack_name, stack.enabled(), rev, diff(before, resources), _violations(result, diags, resources),
                   [redact.scrub(n) for n in notes])  # a program's own error text may quote a value
+    out.violations[:0] = _tampered(chash)
     out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
                  "cache_misses": cache.misses, "cache_rejected": cache.rejected,
                  "seconds": round(time.perf_counter() - started, 3)}
     return out
+
+
+def _tampered(chash: str) -> list[Violation]:
+    """Block when the gate's own files changed while the code under review ran (as this user, in child processes)."""
+    if code_hash(CODE_ROOT) == chash:
+        return []
+    return [Violation("?", "?", "gate-integrity", "mandatory", True, TAMPERED, "Pulumi.yaml", 1, "")]
 
 
 def _rules(result: LoadResult, stack: StackConfig) -> Rules:
