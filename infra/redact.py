@@ -57,7 +57,7 @@ def shape_of(text: str) -> str | None:
 def secret_name(name: str) -> bool:
     """Tell whether a name (environment variable, config key, field path) says its value is secret."""
     last = re.split(r"[.\[\]]", name.rstrip("]"))[-1] if name else ""
-    return bool(SECRET_NAME.search(last))
+    return last != "secrets" and bool(SECRET_NAME.search(last))  # `secrets` itself holds references, not values
 
 
 def looks_secret(key: str, value: str) -> bool:
