@@ -54,9 +54,20 @@ class Loaded:
 
 
 def execute_files(paths: Sequence[Path]) -> dict[Path, Loaded]:
-    """Execute each workflow file in one child process and return what each declared."""
-    if not paths:
-        return {}
+    """Execute the workflow files in a child process (a new one after a file ends it); return what each declared."""
+    results: dict[Path, Loaded] = {}
+    pending = list(paths)
+    while pending:
+        found, why = _run_child(pending)
+        results.update(found)
+        rest = [p for p in pending if p not in found]
+        if rest:  # the child reports files in order: the first one missing is the one that ended it
+            results[rest[0]] = Loaded((), f"SystemExit: the module {why}")
+        pending = rest[1:]
+    return results
+
+
+def _run_child(paths: Sequence[Path]) -> tuple[dict[Path, Loaded], str]:
     request = json.dumps([str(p) for p in paths])
     try:
         done = subprocess.run([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], input=request,
@@ -73,7 +84,7 @@ def execute_files(paths: Sequence[Path]) -> dict[Path, Loaded]:
             continue  # a line the child's user code wrote to our channel is not a result
     why = (f"did not finish loading within {TIMEOUT_S:.0f} s" if code == -1 else
            f"ended the loader process (exit code {code}) before it finished")
-    return {p: results.get(p) or Loaded((), f"SystemExit: the module {why}") for p in paths}
+    return results, why
 
 
 def _text(value: bytes | str | None) -> str:

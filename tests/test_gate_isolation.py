@@ -103,10 +103,10 @@ def test_planted_and_forged_cache_entries_are_never_run_and_never_trusted(tmp_pa
 
 
 def test_a_workflow_file_that_kills_its_process_is_an_error_on_that_file(repo_copy: Path) -> None:
-    bad = repo_copy / "workflows" / "zz_exits.py"
+    bad = repo_copy / "workflows" / "a_exits.py"  # loaded first: every file after it still loads
     bad.write_text("import os\nprint('noise on stdout')\nos._exit(0)\n", encoding="utf-8")
     result = load_repo(repo_copy)
-    assert [(e.path, e.field) for e in result.errors] == [("workflows/zz_exits.py", "(module)")]
+    assert [(e.path, e.field) for e in result.errors] == [("workflows/a_exits.py", "(module)")]
     assert "before it finished" in result.errors[0].why or "before it finished" in str(result.errors[0].value)
     assert len(result.workflows) == 6  # every other file still loads
 
