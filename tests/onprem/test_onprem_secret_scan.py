@@ -45,6 +45,9 @@ def test_onprem_deploy_writes_no_secret_value_outside_the_secrets_directory(
     secrets.mkdir(parents=True)
     (secrets / "ledger-db-password").write_text(SHAPES["postgres-dsn"][0] + "\n")
     (secrets / "data-alerts-webhook").write_text(SHAPES["slack-webhook"][0] + "\n")
+    secrets.chmod(0o700)  # the probe refuses secrets other users of the host can read
+    for path in secrets.iterdir():
+        path.chmod(0o600)
     subprocess.run(["chown", "-R", f"{onprem_host.user}:{onprem_host.user}", str(Path(base))], check=True)
     key_text = onprem_host.client_key.read_text()
     monkeypatch.setenv(KEY_ENV, key_text)  # the deploy key held inline in the variable: it must not travel either
