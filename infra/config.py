@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from infra import fields as f
+from infra import redact
 from infra.errors import SpecError
 from infra.model import (
     AZURE_PLANS,
@@ -78,6 +79,7 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
         rep.error("config", config, "is missing", "add a top-level 'config:' mapping with lockstep:<target> keys")
         return None, rep.errors
     f.check_unknown(rep, "", {k: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}, TOP_KEYS)
+    _no_inline_secrets(rep, "", config)
     sections = {t: _section(rep, config, t) for t in TARGETS}
     aws = _aws(rep, sections["aws"])
     azure = _azure(rep, sections["azure"])
@@ -124,6 +126,19 @@ def switched_off_errors(declared: dict[str, list[str]], stack: StackConfig) -> l
                       f"switches off {t}, which workflows declare ({', '.join(names)}): a deploy deletes their {t} "
                       "resources", f'acknowledge it with {OFF_KEY}: {{{t}: "<why>"}} in this file, or enable {t}')
             for t, names in declared.items() if names and t not in stack.enabled() and t not in acknowledged]
+
+
+def _no_inline_secrets(rep: f.Reporter, prefix: str, value: object) -> None:
+    """Report every text of a secret's shape anywhere in the stack file (a stack file is in git, unencrypted)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        field = f"{prefix}[{key}]" if isinstance(key, int) else f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(item, (dict, list)):
+            _no_inline_secrets(rep, field, item)
+        elif isinstance(item, str) and (what := redact.shape_of(item)):
+            rep.error(field, f.redacted(item), f"holds {what}; a stack file is in git, so secrets never go in it",
+                      "remove it; give the value to each target's secret store (on-prem: a file the host's "
+                      "secrets directory holds), or use `pulumi config set --secret` for Pulumi's own settings")
 
 
 def _section(rep: f.Reporter, config: Mapping[str, Any], target: str) -> dict[str, Any] | None:

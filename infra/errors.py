@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from infra import redact
+
 
 @dataclass(frozen=True)
 class SpecError:
-    """One problem in a workflow definition or a stack configuration."""
+    """One problem in a workflow definition or a stack configuration; a secret value is never kept to be echoed."""
 
     path: str
     line: int
@@ -16,6 +18,12 @@ class SpecError:
     value: object
     why: str
     fix: str
+
+    def __post_init__(self) -> None:
+        # Redact by the field's role and the value's shape here, once, so no renderer can echo a secret.
+        object.__setattr__(self, "value", redact.shown(self.field, self.value))
+        object.__setattr__(self, "why", redact.scrub(self.why))
+        object.__setattr__(self, "fix", redact.scrub(self.fix))
 
     def render(self) -> str:
         """Render as `path:line: field: 'value' — why — what to do`."""

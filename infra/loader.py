@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import ast
-import sys
-import traceback
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra import dsl
+from infra import isolated
 from infra.config import load_stack, switched_off_errors
 from infra.errors import SpecError, SpecInvalid
 from infra.fields import Reporter
@@ -56,8 +53,10 @@ def load_repo(root: Path) -> LoadResult:
     if not files:
         errors.append(SpecError(WORKFLOW_DIR, 1, "workflows", str(wf_dir), "holds no workflow files",
                                 "add workflows/<name>.py declaring workflow(...)"))
-    for path in files:
-        found, errs = _load_file(path, root)
+    parsed = {path: _parse(path, root) for path in files}
+    executed = isolated.execute_files([p for p, (tree, _) in parsed.items() if tree is not None])
+    for path, (tree, errs) in parsed.items():
+        found, errs = _declared(path, root, tree, executed[path]) if tree is not None else ([], errs)
         workflows.extend(found)
         errors.extend(errs)
     errors.extend(_duplicates(workflows))
@@ -74,64 +73,41 @@ def load_repo(root: Path) -> LoadResult:
     return LoadResult(root, tuple(workflows), tuple(stacks), tuple(errors))
 
 
-def _load_file(path: Path, root: Path) -> tuple[list[Workflow], list[SpecError]]:
+def _parse(path: Path, root: Path) -> tuple[ast.Module | None, list[SpecError]]:
+    """Read and parse a workflow file here (parsing runs none of it); report what stops it from loading."""
     rel = path.relative_to(root).as_posix()
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return [], [SpecError(rel, 1, "(file)", type(exc).__name__, f"cannot be read as UTF-8 text: {exc}",
-                              "save the file as UTF-8")]
+        return None, [SpecError(rel, 1, "(file)", type(exc).__name__, f"cannot be read as UTF-8 text: {exc}",
+                                "save the file as UTF-8")]
     try:
-        tree = ast.parse(source, str(path))  # parsed once: compiled below and read for field lines
-        code = compile(tree, str(path), "exec")
+        tree = ast.parse(source, str(path))
+        compile(tree, str(path), "exec")  # a few errors (e.g. 'return' outside a function) show only here
     except SyntaxError as exc:
-        return [], [SpecError(rel, exc.lineno or 1, "(syntax)", (exc.text or "").strip(), f"is not valid Python: "
-                              f"{exc.msg}", "fix the syntax at this line")]
-    decls, error = _execute(code, path)
-    if error:
-        return [], [SpecError(rel, _line_in(error, str(path)), "(module)", f"{type(error).__name__}: {error}",
-                              "raised while loading",
+        return None, [SpecError(rel, exc.lineno or 1, "(syntax)", (exc.text or "").strip(), f"is not valid Python: "
+                                f"{exc.msg}", "fix the syntax at this line")]
+    return tree, []
+
+
+def _declared(path: Path, root: Path, tree: ast.Module,
+              loaded: isolated.Loaded) -> tuple[list[Workflow], list[SpecError]]:
+    """Validate what a file declared (it ran in the loader's child process, never in this one)."""
+    rel = path.relative_to(root).as_posix()
+    if loaded.error:
+        return [], [SpecError(rel, loaded.error_line, "(module)", loaded.error, "raised while loading",
                               "fix the code at this line; workflow files should only declare workflows")]
-    if not decls:
+    if not loaded.declarations:
         return [], [SpecError(rel, 1, "workflow", None, "declares no workflow", "call workflow(...) in this file, or "
                               "prefix the file name with '_' if it only holds helpers")]
     out, errors = [], []
-    for decl in decls:
+    for decl in loaded.declarations:
         rep = Reporter(rel, field_lines(tree, decl.line) if decl.path == str(path) else {}, decl.line)
         wf = build_workflow(decl, rel, root, rep.lines, rep)
         errors.extend(rep.errors)
         if wf:
             out.append(wf)
     return out, errors
-
-
-def _execute(code: types.CodeType, path: Path) -> tuple[list[dsl.Declaration], BaseException | None]:
-    """Run a workflow module, collecting its declarations; helpers beside it (`_common.py`) are importable."""
-    decls: list[dsl.Declaration] = []
-    module = types.ModuleType(f"lockstep_workflows.{path.stem}")
-    module.__file__ = str(path)
-    folder = str(path.parent)
-    before = set(sys.modules)
-    sys.path.insert(0, folder)
-    token = dsl.collect_into(decls)
-    try:
-        exec(code, module.__dict__)
-    except (Exception, SystemExit) as exc:  # user code fails or exits: report it, never end the run
-        return decls, exc
-    finally:
-        dsl.stop_collecting(token)
-        sys.path.remove(folder)
-        for name in set(sys.modules) - before:  # helper modules belong to this load only
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder):
-                del sys.modules[name]
-    return decls, None
-
-
-def _line_in(exc: BaseException, filename: str) -> int:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
-    if frames and frames[-1].lineno:
-        return frames[-1].lineno
-    return getattr(exc, "lineno", None) or 1
 
 
 def _duplicates(workflows: list[Workflow]) -> list[SpecError]:

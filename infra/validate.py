@@ -6,8 +6,10 @@ import ast
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from infra import fields as f
+from infra import redact
 from infra.digest import code_digest, spec_digest
 from infra.dsl import Declaration
 from infra.model import (
@@ -44,6 +46,10 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
                    rep: f.Reporter) -> Workflow | None:
     """Validate a declaration; return the Workflow, or None after reporting its problems to `rep`."""
     args, before = decl.args, len(rep.errors)
+    _no_inline_secrets(rep, "", {k: v for k, v in args.items() if k not in ("function", "notify")})
+    function_args = args.get("function")
+    if isinstance(function_args, dict):
+        _no_inline_secrets(rep, "function.", {k: v for k, v in function_args.items() if k not in ("env", "secrets")})
     f.check_unknown(rep, "", args, WORKFLOW_FIELDS)
     f.check_required(rep, "", args, REQUIRED)
     name = _name(rep, args.get("name"))
@@ -66,6 +72,21 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
     wf = Workflow(name, schema, description, owner, schedule, function, retry, timeout, overlap, notify, targets,
                   accepted, Location(rel_path, decl.line), frozen_map(lines), code, "")
     return _with_digest(wf)
+
+
+def _no_inline_secrets(rep: f.Reporter, prefix: str, values: Mapping[Any, object]) -> None:
+    """Report every text of a secret's shape (token, key, password in a URL, ...) wherever it was written."""
+    for key, value in values.items():
+        field = f"{prefix}{key}"
+        if isinstance(value, Declaration):
+            _no_inline_secrets(rep, field + ".", value.args)
+        elif isinstance(value, dict):
+            _no_inline_secrets(rep, field + ".", value)
+        elif isinstance(value, (list, tuple)):
+            _no_inline_secrets(rep, field, {f"[{i}]": v for i, v in enumerate(value)})
+        elif isinstance(value, str) and (what := redact.shape_of(value)):
+            rep.error(field, f.redacted(value), f"holds {what}; secrets are never stored in git",
+                      "remove it, store it in each target's secret store and refer to it with secret('name')")
 
 
 def _with_digest(wf: Workflow) -> Workflow:
@@ -222,10 +243,18 @@ def _secrets(rep: f.Reporter, value: object) -> dict[str, SecretRef] | None:
                       "remove the value from git, store it in the targets' secret stores, and write "
                       f"'{key}': secret('name')")
             ok = False
-        elif not SECRET_RE.match(item.name):
-            rep.error(field, item.name, "is not a valid secret name", "use lowercase letters, digits and '-'")
+        elif not _secret_name_ok(rep, field, item):
             ok = False
     return value if ok else None
+
+
+def _secret_name_ok(rep: f.Reporter, field: str, ref: SecretRef) -> bool:
+    """Check a secret() name: it becomes a file name under a host's secrets directory, so no path may escape it."""
+    if isinstance(ref.name, str) and SECRET_RE.match(ref.name):
+        return True
+    rep.error(field, ref.name, "is not a valid secret name", "use lowercase letters, digits and '-' (at most 63), "
+              "e.g. secret('billing-db')")
+    return False
 
 
 def _retry(rep: f.Reporter, value: object) -> Retry | None:
@@ -255,7 +284,8 @@ def _notify(rep: f.Reporter, value: object) -> tuple[Notification, ...] | None:
     for index, item in enumerate(value):
         field = f"notify[{index}]"
         if isinstance(item, SecretRef):
-            out.append(Notification("webhook", secret=item))
+            if _secret_name_ok(rep, field, item):
+                out.append(Notification("webhook", secret=item))
         elif isinstance(item, str) and re.match(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$", item):
             out.append(Notification("email", address=item.removeprefix("mailto:")))
         elif isinstance(item, str) and "://" in item:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -39,4 +42,75 @@ def test_preview_runs_offline_for_both_stacks_and_the_cloud_job_only_with_oidc()
     assert "for stack in staging prod" in offline and "--format sarif" in offline
     cloud = doc["jobs"]["pulumi"]
     assert cloud["permissions"]["id-token"] == "write" and "LOCKSTEP_CLOUD_PREVIEW" in cloud["if"]
+    assert cloud["environment"] == "preview"
     assert "secrets.AWS_SECRET_ACCESS_KEY" not in str(cloud) and "--engine pulumi" in str(cloud)
+
+
+def _docs() -> list[tuple[str, dict[str, Any]]]:
+    return [(p.name, yaml.safe_load(p.read_text(encoding="utf-8"))) for p in WORKFLOWS]
+
+
+def _steps(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(name, step) for name, job in doc["jobs"].items() for step in job.get("steps", [])]
+
+
+def _triggers(doc: dict[str, Any]) -> set[str]:
+    on = doc.get("on", doc.get(True))  # YAML 1.1 reads a bare `on:` key as True
+    return {on} if isinstance(on, str) else set(on or ())
+
+
+SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+PIPE_TO_SHELL = re.compile(r"(curl|wget)\b[^\n|]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b|(ba)?sh\s+<\(\s*(curl|wget)")
+
+
+@pytest.mark.parametrize("name,doc", _docs(), ids=[p.name for p in WORKFLOWS])
+def test_every_action_is_pinned_by_commit_sha(name: str, doc: dict[str, Any]) -> None:
+    loose = [s["uses"] for _, s in _steps(doc) if "uses" in s and not s["uses"].startswith("./")
+             and not SHA_PIN.match(s["uses"])]
+    assert loose == [], f"{name}: pin these by a 40-character commit SHA (and name the tag in a comment)"
+
+
+@pytest.mark.parametrize("name,doc", _docs(), ids=[p.name for p in WORKFLOWS])
+def test_nothing_is_installed_by_piping_a_download_into_a_shell(name: str, doc: dict[str, Any]) -> None:
+    piped = [s["run"] for _, s in _steps(doc) if PIPE_TO_SHELL.search(str(s.get("run", "")))]
+    assert piped == [], name
+
+
+@pytest.mark.parametrize("name,doc", _docs(), ids=[p.name for p in WORKFLOWS])
+def test_every_checkout_leaves_no_token_in_the_git_config(name: str, doc: dict[str, Any]) -> None:
+    checkouts = [(job, s) for job, s in _steps(doc) if str(s.get("uses", "")).startswith("actions/checkout@")]
+    assert all(s.get("with", {}).get("persist-credentials") is False for _, s in checkouts), \
+        [job for job, s in checkouts if s.get("with", {}).get("persist-credentials") is not False]
+
+
+@pytest.mark.parametrize("name,doc", _docs(), ids=[p.name for p in WORKFLOWS])
+def test_pull_requests_get_only_read_only_preview_roles_and_never_prod(name: str, doc: dict[str, Any]) -> None:
+    triggers = _triggers(doc)
+    assert "pull_request_target" not in triggers, f"{name}: pull_request_target runs PR code with the repo's secrets"
+    for job_name, job in doc["jobs"].items():
+        text = json.dumps(job)
+        env = job.get("environment")
+        env_name = env.get("name") if isinstance(env, dict) else env
+        credentials = job.get("permissions", {}).get("id-token") == "write" or "secrets." in text
+        if "pull_request" in triggers:
+            assert env_name in (None, "preview"), f"{name}:{job_name}: a PR job may use only the preview environment"
+            assert not re.search(r"secrets\.(?!PULUMI_STAGING_PREVIEW_PASSPHRASE\b|GITHUB_TOKEN\b)\w+", text), \
+                f"{name}:{job_name}: a PR job may read only the staging preview passphrase"
+        if "pull_request" in triggers and credentials:  # offline jobs preview prod too: they hold no credential
+            assert env_name == "preview", f"{name}:{job_name}: credentials in a PR job only through the preview env"
+            assert not re.search(r"DEPLOY|PROD|--stack prod", text), f"{name}:{job_name} names prod or a deploy role"
+            assert "PREVIEW" in text and "--stack staging" in text
+        if env_name == "prod":
+            assert triggers <= {"push", "workflow_dispatch"} and "refs/heads/main" in str(job.get("if", "")), \
+                f"{name}:{job_name}: the prod environment is used only on main"
+
+
+def test_the_pull_request_gate_runs_the_base_branchs_pack_and_engine() -> None:
+    doc = yaml.safe_load((REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
+    for job in ("offline", "pulumi"):
+        steps = [str(s.get("run", "")) for s in doc["jobs"][job]["steps"]]
+        restore = next(i for i, run in enumerate(steps) if 'git checkout "$base" -- "$path"' in run)
+        assert all(p in steps[restore] for p in ("policies", "infra/preflight", "requirements.lock", "checks\\.py"))
+        first_run = next(i for i, run in enumerate(steps) if "pip install" in run or "lockstep preview" in run)
+        assert restore < first_run, f"{job}: the base gate is in place before anything from the PR runs"
+        assert not any("pip install" in run and "-e ." in run for run in steps), "the PR's packaging is never built"

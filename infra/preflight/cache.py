@@ -2,21 +2,33 @@
 
 Any change to infra/ or policies/ (or to the pinned Pulumi packages) changes `code_hash`, and with it every key, so
 a cached verdict can never outlive the program or the rules that produced it.
+
+The cache directory sits under the repository, where a pull request can commit files. So an entry is data only
+(JSON: no pickle, nothing that runs on read), and is trusted only if its sha256 matches its body and its HMAC
+matches a key this machine made and keeps outside every repository (`cache_key_path`). A planted, forged or
+corrupted entry is a miss, counted in `rejected`, and the slice is evaluated again.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import importlib.metadata
+import json
 import os
-import pickle
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from infra.preflight.analyze import Diagnostic
+from infra.preflight.evaluate import Slice
+from infra.preflight.plan import Resource
+
 PACKAGES = ("pulumi", "pulumi-policy", "pulumi-aws", "pulumi-azure-native", "pulumi-gcp", "protobuf")
 CODE_DIRS = ("infra", "policies")
-FORMAT = "lockstep-preview-cache/2"
+FORMAT = "lockstep-preview-cache/3"
 
 
 def code_hash(code_root: Path) -> str:
@@ -41,40 +53,106 @@ def key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def cache_key_path() -> Path:
+    """Return where this machine's cache MAC key lives: the user's cache directory, never a repository."""
+    if os.environ.get("LOCKSTEP_CACHE_KEY_FILE"):
+        return Path(os.environ["LOCKSTEP_CACHE_KEY_FILE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lockstep" / "preview-cache.key"
+
+
+def _mac_key() -> bytes | None:
+    """Return this user's MAC key, creating it (mode 0600) on first use; None if it cannot be had."""
+    path = cache_key_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.encode() if len(text) >= 32 else None
+
+
+def slice_to_data(value: Slice) -> dict[str, Any]:
+    """Return a slice as JSON-ready data."""
+    return {"workflow": value.workflow, "resources": [list(r) for r in value.resources],
+            "projected": base64.b64encode(value.projected).decode(), "notes": list(value.notes),
+            "diagnostics": [[d.policy, d.level, d.urn, d.message, d.blocking] for d in value.diagnostics]}
+
+
+def slice_from_data(data: dict[str, Any]) -> Slice:
+    """Rebuild a slice from `slice_to_data`'s output; raise on any malformed part."""
+    resources = tuple(Resource(str(r[0]), str(r[1]), str(r[2]), bool(r[3]), str(r[4]), str(r[5]), str(r[6]), bool(r[7]))
+                      for r in data["resources"])
+    diags = tuple(Diagnostic(str(p), str(lv), str(u), str(m), bool(b)) for p, lv, u, m, b in data["diagnostics"])
+    return Slice(str(data["workflow"]), resources, base64.b64decode(data["projected"], validate=True), diags,
+                 tuple(str(n) for n in data["notes"]))
+
+
 class Cache:
-    """Pickled slices on disk, one file per key; a missing or unreadable file is a miss."""
+    """Verified JSON slices on disk, one file per key; a missing, unreadable or unverified file is a miss."""
 
     def __init__(self, directory: Path | None) -> None:
-        self.directory = directory
+        self.secret = _mac_key() if directory is not None else None
+        self.directory = directory if self.secret else None  # no key, no disk cache: nothing read is trusted
         self.hits = 0
         self.misses = 0
-        self._memo: dict[str, Any] = {}  # head and base share most keys: read each file once per run
+        self.rejected = 0  # entries present but not verified: planted, forged, corrupted or from another machine
+        self._memo: dict[str, Slice] = {}  # head and base share most keys: read each file once per run
 
-    def get(self, k: str) -> Any:
-        """Return the cached value for a key, or None."""
+    def _mac(self, k: str, digest: str) -> str:
+        assert self.secret is not None
+        return hmac.new(self.secret, f"{FORMAT}\0{k}\0{digest}".encode(), hashlib.sha256).hexdigest()
+
+    def get(self, k: str) -> Slice | None:
+        """Return the cached slice for a key, or None."""
         if k in self._memo:
             self.hits += 1
             return self._memo[k]
-        if self.directory is None:
-            self.misses += 1
-            return None
-        try:
-            with (self.directory / f"{k}.pickle").open("rb") as fh:
-                value = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        value = self._read(k) if self.directory is not None else None
+        if value is None:
             self.misses += 1
             return None
         self.hits += 1
         self._memo[k] = value
         return value
 
-    def put(self, k: str, value: Any) -> None:
-        """Store a value atomically (write a temp file, then rename)."""
+    def _read(self, k: str) -> Slice | None:
+        assert self.directory is not None
+        try:
+            raw = (self.directory / f"{k}.json").read_bytes()
+        except OSError:
+            return None
+        try:
+            entry = json.loads(raw)
+            body = entry["body"].encode()
+            digest = hashlib.sha256(body).hexdigest()
+            ok = entry["format"] == FORMAT and entry["key"] == k and hmac.compare_digest(entry["sha256"], digest) \
+                and hmac.compare_digest(entry["mac"], self._mac(k, digest))
+            value = slice_from_data(json.loads(body)) if ok else None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            value = None
+        if value is None:
+            self.rejected += 1
+        return value
+
+    def put(self, k: str, value: Slice) -> None:
+        """Store a slice atomically (write a temp file, then rename), with its digest and MAC."""
         self._memo[k] = value
         if self.directory is None:
             return
+        body = json.dumps(slice_to_data(value), separators=(",", ":"))
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        entry = {"format": FORMAT, "key": k, "sha256": digest, "mac": self._mac(k, digest), "body": body}
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.directory / f"{k}.pickle")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(entry, fh)
+        os.replace(tmp, self.directory / f"{k}.json")

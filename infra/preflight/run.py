@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import fidelity
+from infra import fidelity, redact
 from infra.errors import SpecError, SpecInvalid
 from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.preflight import base as base_rev
+from infra.preflight import isolate
 from infra.preflight.analyze import Diagnostic
 from infra.preflight.cache import Cache, code_hash, key
 from infra.preflight.capture import Capture
@@ -31,6 +32,8 @@ from policies import lib, pack
 CODE_ROOT = Path(__file__).resolve().parents[2]
 Builder = Callable[[Workflow, StackConfig, Path, str], object]
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
+TAMPERED = ("the gate's own code (infra/, policies/) changed on disk while this preview ran, so its verdict cannot "
+            "be trusted — find what wrote there (a workflow file or the program under review), and run it again")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
     cannot be had raises base.BaseError.
     """
     started = time.perf_counter()
-    build, cache, chash = builder or default_builder(), Cache(cache_dir), code_hash(CODE_ROOT)
+    build = builder  # None: the real program, built in a child process the gate's code is out of reach of
+    cache, chash = Cache(cache_dir), code_hash(CODE_ROOT)
     result = load_repo(root)
     try:
         stack = result.require_valid().stack(stack_name)
@@ -109,13 +113,19 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
     notes = [n for s in head for n in s.notes]
     found = _base(result, rev, stack_name, build, cache, chash, notes, _phase(tick, "base")) if rev else None
     resources = _dedupe(r for s in head for r in s.resources)
+    if cache.rejected:
+        notes.append(f"{cache.rejected} cache entr{'y' if cache.rejected == 1 else 'ies'} failed verification "
+                     "(planted, forged or corrupted) and were evaluated again")
     out = Preview(stack_name, stack.enabled(), rev, diff(found.resources if found else [], resources),
-                  _violations(result, diags, resources), notes, head=head_state(result.root),
-                  base_how=base_rev.describe(base) if rev else "", off=dict(stack.switched_off))
+                  _violations(result, diags, resources), [redact.scrub(n) for n in notes],  # errors may quote values
+                  head=head_state(result.root), base_how=base_rev.describe(base) if rev else "",
+                  off=dict(stack.switched_off))
+    out.violations[:0] = _tampered(chash)
     out.workflow_changes = workflow_diffs(found.workflows if found else None, result.workflows)
     out.stack_change = stack_diff(found.stack if found else None, stack)
     out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
-                 "cache_misses": cache.misses, "seconds": round(time.perf_counter() - started, 3)}
+                 "cache_misses": cache.misses, "cache_rejected": cache.rejected,
+                 "seconds": round(time.perf_counter() - started, 3)}
     return out
 
 
@@ -127,43 +137,75 @@ def _phase(tick: Progress, name: str) -> Callable[[int, int], None]:
     return lambda done, total: tick(name, done, total)
 
 
+def _tampered(chash: str) -> list[Violation]:
+    """Block when the gate's own files changed while the code under review ran (as this user, in child processes)."""
+    if code_hash(CODE_ROOT) == chash:
+        return []
+    return [Violation("?", "?", "gate-integrity", "mandatory", True, TAMPERED, "Pulumi.yaml", 1, "")]
+
+
 def _rules(result: LoadResult, stack: StackConfig) -> Rules:
     lib.provide(result, stack.name)
     return Rules.of(pack.POLICIES, pack.scope, {"repoRoot": str(result.root), "stack": stack.name})
 
 
-def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflow], str], build: Builder,
+def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflow], str], build: Builder | None,
             cache: Cache, chash: str, tick: Callable[[int, int], None] = lambda _d, _t: None) -> list[Slice]:
-    rules: Rules | None = None
-    out = []
-    for i, wf in enumerate(result.workflows):
-        tick(i, len(result.workflows))
+    found: list[Slice | None] = []
+    todo: list[tuple[int, Workflow, str, str]] = []
+    for wf in result.workflows:
         commit = commit_of(wf)
         k = key(chash, wf.digest, commit, repr(stack))
-        found = cache.get(k)
-        if not isinstance(found, Slice):
-            rules = rules or _rules(result, stack)
-            found = _evaluate(wf, stack, result.root, commit, build, rules)
-            cache.put(k, found)
-        out.append(found)
-    tick(len(result.workflows), len(result.workflows))
-    return out
+        found.append(cache.get(k))
+        if found[-1] is None:
+            todo.append((len(found) - 1, wf, commit, k))
+    total = len(result.workflows)
+    tick(total - len(todo), total)
+    if todo:
+        made = _evaluate_all([(wf, commit) for _, wf, commit, _ in todo], stack, result.root, build,
+                             _rules(result, stack))
+        for (i, _wf, _commit, k), made_slice in zip(todo, made, strict=True):
+            cache.put(k, made_slice)
+            found[i] = made_slice
+    tick(total, total)
+    return [s for s in found if s is not None]
 
 
-def _evaluate(wf: Workflow, stack: StackConfig, root: Path, commit: str, build: Builder, rules: Rules) -> Slice:
-    """Capture one workflow; a target that cannot honour a field is left out (and reported), the rest is built."""
+def _evaluate_all(items: Sequence[tuple[Workflow, str]], stack: StackConfig, root: Path, build: Builder | None,
+                  rules: Rules) -> list[Slice]:
+    """Capture each workflow (a target that cannot honour a field is left out, and reported), then judge it."""
+    plans = [_narrow(wf, stack) for wf, _ in items]
+    built = [i for i, (_, narrowed) in enumerate(plans) if narrowed is not None]
+    jobs = [isolate.Job(items[i][0], plans[i][1], items[i][1]) for i in built]  # type: ignore[arg-type]
+    caps = isolate.capture_all(root, jobs) if build is None else [_capture_here(build, j, root) for j in jobs]
+    by_index = dict(zip(built, caps, strict=True))
+    return [_judge(wf, by_index.get(i), rules, root, plans[i][0]) for i, (wf, _) in enumerate(items)]
+
+
+def _narrow(wf: Workflow, stack: StackConfig) -> tuple[list[str], StackConfig | None]:
+    """Return the notes on targets the program refuses, and the stack without them (None: nothing to build)."""
     targets = [t for t in wf.target_names() if t in stack.enabled()]
     refused = {t: fidelity.refusals(wf, stack, t) for t in targets}
     notes = [f"{stack.name}: the program refuses {wf.name} on {t}: {e.render()}"
              for t, errs in refused.items() for e in errs]
     narrowed = dataclasses.replace(stack, **{t: None for t, errs in refused.items() if errs})  # type: ignore[arg-type]
-    if not any(t in narrowed.enabled() for t in targets):
-        return evaluate(wf.name, Capture(), rules, root, notes)  # nothing to build: the rules still judge it
+    return notes, (narrowed if any(t in narrowed.enabled() for t in targets) else None)
+
+
+def _capture_here(build: Builder, job: isolate.Job, root: Path) -> Capture | str:
+    """Capture with a caller's builder, in this process (tests that inject a program)."""
     try:
-        cap = run_capture(lambda: _ignore(build(wf, narrowed, root, commit)), stack.name)
+        return run_capture(lambda: _ignore(build(job.workflow, job.stack, root, job.commit)), job.stack.name)
     except Exception as exc:  # the program's own failure blocks the gate; it must never pass silently
+        return str(exc)
+
+
+def _judge(wf: Workflow, cap: Capture | str | None, rules: Rules, root: Path, notes: list[str]) -> Slice:
+    if cap is None:  # nothing to build: the rules still judge it
+        return evaluate(wf.name, Capture(), rules, root, notes)
+    if isinstance(cap, str):
         failed = evaluate(wf.name, Capture(), rules, root, notes)
-        diag = Diagnostic("program", "mandatory", "", f"the program failed\n{lib.say('?', wf.name, 'name', str(exc))}",
+        diag = Diagnostic("program", "mandatory", "", f"the program failed\n{lib.say('?', wf.name, 'name', cap)}",
                           True)
         return dataclasses.replace(failed, diagnostics=(diag, *failed.diagnostics))
     return evaluate(wf.name, cap, rules, root, notes)
@@ -182,7 +224,7 @@ class Base:
     stack: StackConfig | None
 
 
-def _base(head: LoadResult, rev: str, stack_name: str, build: Builder, cache: Cache, chash: str,
+def _base(head: LoadResult, rev: str, stack_name: str, build: Builder | None, cache: Cache, chash: str,
           notes: list[str], tick: Callable[[int, int], None]) -> Base:
     root = head.root
     changed = base_rev.changed_paths(root, rev)
@@ -247,7 +289,7 @@ def _violations(result: LoadResult, diags: Sequence[tuple[Diagnostic, Slice | No
             target = res.target
         wf = by_name.get(workflow)
         path, line = (wf.location.path, wf.line_of(_source_field(fld))) if wf else ("Pulumi.yaml", 1)
-        out.append(Violation(target, workflow, d.policy, d.level, d.blocking, text, path, line, d.urn))
+        out.append(Violation(target, workflow, d.policy, d.level, d.blocking, redact.scrub(text), path, line, d.urn))
     out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule))
     return out
 

@@ -21,7 +21,7 @@ from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.preflight import analyze
 from infra.preflight.evaluate import run_capture
-from infra.preflight.run import preview
+from infra.preflight.run import default_builder, preview
 from infra.program import Providers, build_one
 from infra.targets.base import Translation, attributes
 from infra.targets.registry import TARGETS
@@ -170,7 +170,8 @@ def test_a_component_bug_blocks_lockstep_preview_naming_file_and_line(tmp_path: 
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     root = scratch_repo(tmp_path / "repo")
     inject(monkeypatch, "gcp", lambda d: dataclasses.replace(d, timeout_s=d.timeout_s - 60))
-    out = preview(root, "staging", cache_dir=tmp_path / "cache")
+    # The bug is patched into this process, so the program is built here (the CLI builds it in a child process).
+    out = preview(root, "staging", cache_dir=tmp_path / "cache", builder=default_builder())
     assert out.blocked
     found = [(v.target, v.workflow, v.rule, v.path, v.line, v.message) for v in out.violations
              if v.rule == "deployed-matches-declared"]

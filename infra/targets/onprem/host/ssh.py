@@ -16,6 +16,7 @@ from typing import Any
 
 import paramiko
 
+from infra import redact
 from infra.errors import LockstepError
 
 KEY_CLASSES: tuple[type[paramiko.PKey], ...] = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
@@ -96,7 +97,8 @@ def _read_key_file(conn: HostConn, value: str, env: str | None) -> str:
         with open(path) as fh:
             text = fh.read()
     except OSError as exc:
-        raise OnpremError(conn.label, "auth", f"cannot read the deploy key file {value!r} (from {where}): "
+        shown = redact.shown_path(value)  # a key body pasted on one line is no path: never echo it
+        raise OnpremError(conn.label, "auth", f"cannot read the deploy key file {shown!r} (from {where}): "
                           f"{exc.strerror}") from exc
     if mode & 0o077:
         raise OnpremError(conn.label, "auth", f"the deploy key file {value!r} is readable by other users (mode "
