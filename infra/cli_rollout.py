@@ -14,8 +14,6 @@ from infra.errors import LockstepError
 from infra.ledger import github
 from infra.ledger.fence import DEFAULT_TTL_S
 from infra.ledger.store import BRANCH, GitLedger, Signing
-from infra.rollout.live import DriftReader, OnpremReader, Readers
-from infra.rollout.run import Options, rollout
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +60,10 @@ def remote_url(root: Path, remote: str) -> str:
 
 def cmd_rollout(args: argparse.Namespace) -> int:
     """Run the rollout with the chosen engine; the exit code says how it ended (docs/rollout.md)."""
+    # Imported here: the rollout builds the program, which is code under review; parsing the CLI must not load it.
     from infra.engine.automation import AutomationEngine
+    from infra.rollout.live import DriftReader, OnpremReader, Readers
+    from infra.rollout.run import Options, rollout
 
     if args.engine == "offline" and not args.dry_run:
         raise LockstepError("--engine offline never deploys (it runs the program under mocks): add --dry-run, or "

@@ -122,3 +122,11 @@ def test_declared_values_cross_the_process_boundary_unchanged() -> None:
     odd = back.args.pop("odd")
     assert isinstance(odd, isolated.Opaque) and repr(odd) == "{1, 2}"  # refused by type, shown as written
     assert back.args == {k: v for k, v in decl.args.items() if k != "odd"}
+
+
+def test_parsing_the_command_line_loads_no_program_or_component_code() -> None:
+    """Every command is registered at start-up; none may import the program a pull request changes."""
+    probe = ("import sys; import infra.cli; infra.cli.build_parser(); "
+             "print(sorted(m for m in sys.modules if m == 'infra.program' or m.endswith('.component')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

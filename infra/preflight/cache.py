@@ -89,11 +89,16 @@ def slice_to_data(value: Slice) -> dict[str, Any]:
 
 def slice_from_data(data: dict[str, Any]) -> Slice:
     """Rebuild a slice from `slice_to_data`'s output; raise on any malformed part."""
-    resources = tuple(Resource(str(r[0]), str(r[1]), str(r[2]), bool(r[3]), str(r[4]), str(r[5]), str(r[6]), bool(r[7]))
+    resources = tuple(Resource(*(_field(name, value) for name, value in zip(Resource._fields, r, strict=True)))
                       for r in data["resources"])
     diags = tuple(Diagnostic(str(p), str(lv), str(u), str(m), bool(b)) for p, lv, u, m, b in data["diagnostics"])
     return Slice(str(data["workflow"]), resources, base64.b64decode(data["projected"], validate=True), diags,
                  tuple(str(n) for n in data["notes"]))
+
+
+def _field(name: str, value: Any) -> Any:
+    """Return one Resource field from JSON with its declared type (every field is str, but two flags)."""
+    return bool(value) if name in ("custom", "stamped") else str(value)
 
 
 class Cache:
