@@ -11,6 +11,7 @@ from infra import fields as f
 from infra.digest import code_digest, spec_digest
 from infra.dsl import Declaration
 from infra.model import (
+    AZURE_PLANS,
     DIVERGENCE_KINDS,
     LOCAL_FIELDS,
     RUNTIMES,
@@ -38,6 +39,7 @@ CANONICAL_NAMES = frozenset(WORKFLOW_FIELDS + FUNCTION_FIELDS + RETRY_FIELDS + (
 NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SECRET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+HOST_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # as a stack file's host name
 
 
 def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[str, int],
@@ -109,6 +111,10 @@ def _schedule(rep: f.Reporter, value: object) -> Schedule | None:
     args = value.args
     key = "expression" if value.kind == "cron" else "every"
     f.check_unknown(rep, "schedule.", args, (key, "tz", "start", "end"))
+    if value.kind == "rate" and "tz" in args:
+        # A rate counts absolute time from its start; a zone would change nothing, so it was surely meant otherwise.
+        rep.error("schedule.tz", args["tz"], "has no effect on a rate, which fires every N minutes of absolute time",
+                  "remove tz, or use cron(..., tz=...) to fire at local wall-clock times")
     expression = args.get(key)
     try:
         if value.kind == "cron":
@@ -222,10 +228,17 @@ def _secrets(rep: f.Reporter, value: object) -> dict[str, SecretRef] | None:
                       "remove the value from git, store it in the targets' secret stores, and write "
                       f"'{key}': secret('name')")
             ok = False
-        elif not SECRET_RE.match(item.name):
-            rep.error(field, item.name, "is not a valid secret name", "use lowercase letters, digits and '-'")
+        elif not _secret_name_ok(rep, field, item):
             ok = False
     return value if ok else None
+
+
+def _secret_name_ok(rep: f.Reporter, field: str, ref: SecretRef) -> bool:
+    if isinstance(ref.name, str) and SECRET_RE.match(ref.name):
+        return True
+    rep.error(field, f"secret({ref.name!r})", "does not name a secret (1-63 lowercase letters, digits and '-', "
+              "starting with a letter or digit)", "write secret('billing-db') with the name the secret stores use")
+    return False
 
 
 def _retry(rep: f.Reporter, value: object) -> Retry | None:
@@ -255,9 +268,13 @@ def _notify(rep: f.Reporter, value: object) -> tuple[Notification, ...] | None:
     for index, item in enumerate(value):
         field = f"notify[{index}]"
         if isinstance(item, SecretRef):
-            out.append(Notification("webhook", secret=item))
-        elif isinstance(item, str) and re.match(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$", item):
-            out.append(Notification("email", address=item.removeprefix("mailto:")))
+            if _secret_name_ok(rep, field, item):
+                out.append(Notification("webhook", secret=item))
+        elif isinstance(item, str) and item[:7].lower() == "mailto:" and f.EMAIL_RE.match(item[7:]):
+            out.append(Notification("email", address=item[7:]))
+        elif isinstance(item, str) and item[:7].lower() == "mailto:":
+            rep.error(field, item, "is not an e-mail address", "write 'mailto:team@example.com' (one address per "
+                      "entry, no name or spaces)")
         elif isinstance(item, str) and "://" in item:
             rep.error(field, f.redacted(item), "is a webhook URL; such URLs carry credentials and never go in git",
                       "store the URL as a secret and write secret('name') in notify")
@@ -291,9 +308,7 @@ def _overrides_ok(rep: f.Reporter, target: str, overrides: dict[str, object]) ->
     for key, item in overrides.items():
         field = f"targets.{target}.{key}"
         if key in local:
-            check = f.int_in(rep, field, item, 128, 10240) if key == "memory_mb" else \
-                _plan(rep, field, item) if key == "plan" else f.typed(rep, field, item, str, "'eu-west-1'")
-            ok = ok and check is not None
+            ok = _local_ok(rep, target, key, field, item) and ok
         elif key in CANONICAL_NAMES:
             rep.error(field, item, f"overrides the canonical field {key!r}, which must be identical on every target",
                       f"change {key} on the workflow itself; {target} may only override: {', '.join(local)}")
@@ -304,9 +319,26 @@ def _overrides_ok(rep: f.Reporter, target: str, overrides: dict[str, object]) ->
     return ok
 
 
-def _plan(rep: f.Reporter, field: str, value: object) -> str | None:
-    from infra.model import AZURE_PLANS
-    return f.choice(rep, field, value, AZURE_PLANS)
+def _local_ok(rep: f.Reporter, target: str, key: str, field: str, value: object) -> bool:
+    if key == "memory_mb":
+        return f.int_in(rep, field, value, 128, 10240) is not None
+    if key == "plan":
+        return f.choice(rep, field, value, AZURE_PLANS) is not None
+    if key == "host":
+        return _host_ok(rep, field, value)
+    return f.region(rep, field, value, target) is not None  # aws/gcp region, azure location
+
+
+def _host_ok(rep: f.Reporter, field: str, value: object) -> bool:
+    """Check an on-prem host override: one host name for every stack, or a mapping of stack name to host name."""
+    if isinstance(value, str) and HOST_RE.match(value):
+        return True
+    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and HOST_RE.match(v)
+                                                 for k, v in value.items()):
+        return True
+    rep.error(field, value, "is not a host name, nor a mapping of stack names to host names",
+              "write 'host': 'batch-01', or 'host': {'prod': 'batch-02', 'staging': 'batch-01'}")
+    return False
 
 
 def _accepted(rep: f.Reporter, value: object, targets: tuple[TargetSpec, ...]) -> tuple[AcceptedDivergence, ...] | None:

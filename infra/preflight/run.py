@@ -152,7 +152,7 @@ def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflo
 
 def _evaluate(wf: Workflow, stack: StackConfig, root: Path, commit: str, build: Builder, rules: Rules) -> Slice:
     """Capture one workflow; a target that cannot honour a field is left out (and reported), the rest is built."""
-    targets = [t for t in wf.target_names() if t in stack.enabled()]
+    targets = list(wf.targets_in(stack))
     refused = {t: fidelity.refusals(wf, stack, t) for t in targets}
     notes = [f"{stack.name}: the program refuses {wf.name} on {t}: {e.render()}"
              for t, errs in refused.items() for e in errs]
