@@ -78,11 +78,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for note in result.skipped:
         print(f"not checked: {note}", file=sys.stderr)
     if result.errors:
-        print(f"lockstep validate: {len(result.errors)} error(s); nothing is valid until all are fixed "
-              f"(schedules compared over {horizon})", file=sys.stderr)
+        print(f"horizon: schedules compared over {horizon}", file=sys.stderr)
+        print(f"lockstep validate: {len(result.errors)} error(s); nothing is valid until all are fixed",
+              file=sys.stderr)
         return EXIT_FINDINGS
-    print(f"lockstep validate: {len(result.workflows)} workflow(s), {len(result.stacks)} stack(s), no errors "
-          f"(schedules compared over {horizon})\n")
+    print(f"horizon: schedules compared over {horizon}")
+    print(f"lockstep validate: {len(result.workflows)} workflow(s), {len(result.stacks)} stack(s), no errors\n")
     print(render_inventory(result))
     return EXIT_OK
 

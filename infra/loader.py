@@ -46,7 +46,7 @@ class LoadResult:
         if f"Pulumi.{name}.yaml" in self.stack_files:
             raise SpecInvalid([e for e in self.errors if e.path == f"Pulumi.{name}.yaml"])
         known = ", ".join(f.removeprefix("Pulumi.").removesuffix(".yaml") for f in self.stack_files) or "(none)"
-        raise UsageError(f"--stack {name}: there is no Pulumi.{name}.yaml in {self.root}; stacks here: {known}")
+        raise UsageError(f"stack {name!r}: there is no Pulumi.{name}.yaml in {self.root}; stacks here: {known}")
 
     def require_valid(self) -> LoadResult:
         """Raise SpecInvalid carrying every error, if there is any."""
