@@ -40,11 +40,14 @@ HOST_EXAMPLES = {"name": "'batch-01'", "address": "'10.40.0.11' or 'batch-01.exa
                  "baseDir": "'/var/lib/lockstep'"}
 
 
-def read_yaml(path: Path, duplicates: list[tuple[str, int, int]] | None = None) -> tuple[Any, dict[str, int]]:
+Duplicate = tuple[str, int, int, Any, Any]  # dotted path, first line, repeated line, first value, repeated value
+
+
+def read_yaml(path: Path, duplicates: list[Duplicate] | None = None) -> tuple[Any, dict[str, int]]:
     """Read YAML into plain values plus a map of dotted paths ('config.lockstep:aws.region') to lines.
 
-    A key given twice in one mapping is appended to `duplicates` as (dotted path, first line, repeated line):
-    YAML loaders keep the last silently, so the first setting would be ignored without a word.
+    A key given twice in one mapping is appended to `duplicates`: YAML loaders keep the last silently, so the
+    first setting would be ignored without a word.
     """
     node = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     lines: dict[str, int] = {}
@@ -52,16 +55,17 @@ def read_yaml(path: Path, duplicates: list[tuple[str, int, int]] | None = None) 
     return (_plain(node, "", lines, dups) if node is not None else None), lines
 
 
-def _plain(node: yaml.Node, path: str, lines: dict[str, int], dups: list[tuple[str, int, int]]) -> Any:
+def _plain(node: yaml.Node, path: str, lines: dict[str, int], dups: list[Duplicate]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key, value in node.value:
             name = str(key.value)
             dotted = f"{path}.{name}" if path else name
-            if name in out:
-                dups.append((dotted, lines[dotted], key.start_mark.line + 1))
+            first = (lines[dotted], out[name]) if name in out else None
             out[name] = _plain(value, dotted, lines, dups)
+            if first:
+                dups.append((dotted, first[0], key.start_mark.line + 1, first[1], out[name]))
             lines[f"{path}.{name}" if path else name] = key.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -72,7 +76,7 @@ def _plain(node: yaml.Node, path: str, lines: dict[str, int], dups: list[tuple[s
 def load_stack(path: Path, rel: str, name: str,
                warnings: list[SpecError] | None = None) -> tuple[StackConfig | None, list[SpecError]]:
     """Validate one stack file; return its StackConfig (or None) and every error found; warnings go to `warnings`."""
-    dups: list[tuple[str, int, int]] = []
+    dups: list[Duplicate] = []
     try:
         data, lines = read_yaml(path, dups)
     except (OSError, UnicodeDecodeError) as exc:
@@ -91,11 +95,11 @@ def load_stack(path: Path, rel: str, name: str,
     return (None, rep.errors) if rep.errors else (stack, [])
 
 
-def _stack(rep: f.Reporter, data: Any, rel: str, name: str, dups: list[tuple[str, int, int]]) -> StackConfig | None:
-    for dotted, first, again in dups:
-        rep.errors.append(SpecError(rel, again, dotted.removeprefix("config."), dotted.rpartition(".")[2],
-                                    f"is given twice (first at line {first}); YAML keeps only the last",
-                                    "keep one of the two settings"))
+def _stack(rep: f.Reporter, data: Any, rel: str, name: str, dups: list[Duplicate]) -> StackConfig | None:
+    for dotted, first, again, was, value in dups:
+        rep.errors.append(SpecError(rel, again, dotted.removeprefix("config."), value,
+                                    f"is given a second time (line {first} says {was!r}); YAML would silently keep "
+                                    "only this one", "delete the setting you do not mean"))
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
         rep.error("config", config, "is missing", "add a top-level 'config:' mapping with lockstep:<target> keys")

@@ -105,9 +105,9 @@ def timezone(rep: Reporter, field: str, value: object) -> str | None:
         return None
     current = LEGACY_ZONES.get(value) or _zone_links().get(value)
     if current:
+        meant = _DST_MEANT.get(value)
         rep.warn(field, value, f"is a legacy alias of {current}{_no_dst_note(value, current)}",
-                 f"write {current!r}" + (f", or {_DST_MEANT[value]!r} for that region's local time with DST"
-                                         if value in _DST_MEANT else ""))
+                 f"write {current!r}" + (f", or {meant[0]!r} for {meant[1]} with DST" if meant else ""))
     return value
 
 
@@ -115,7 +115,7 @@ def timezone(rep: Reporter, field: str, value: object) -> str | None:
 LEGACY_ZONES = {"EST5EDT": "America/New_York", "CST6CDT": "America/Chicago", "MST7MDT": "America/Denver",
                 "PST8PDT": "America/Los_Angeles"}
 # Fixed-offset abbreviations whose writer most likely wanted the region's clock, DST included.
-_DST_MEANT = {"EST": "America/New_York", "MST": "America/Denver"}
+_DST_MEANT = {"EST": ("America/New_York", "US Eastern time"), "MST": ("America/Denver", "US Mountain time")}
 _UTC_TARGETS = ("Etc/UTC", "Etc/GMT")  # UTC, GMT, Zulu ... are fine spellings of UTC
 
 
