@@ -128,9 +128,11 @@ def _gcp(spec: CronSpec, tz: str, _plan: str, _os: str, _host: str) -> Native | 
         return Refusal("gcp", "Google Cloud Scheduler does not support 'L' (last day of the month)",
                        "use fixed days of the month, or drop gcp from this workflow's targets")
     if spec.nth_dow is not None:
-        return Refusal("gcp", f"Google Cloud Scheduler has no '#' for '{r.DAY_NAMES[spec.nth_dow[0]]}#"
-                       f"{spec.nth_dow[1]}', and unix cron ORs day-of-month with day-of-week, so 'days 1-7 and "
-                       "Monday' cannot be written either",
+        day, nth = r.DAY_NAMES[spec.nth_dow[0]], spec.nth_dow[1]
+        first = 7 * (nth - 1) + 1
+        return Refusal("gcp", f"Google Cloud Scheduler has no '#' for '{day}#{nth}', and unix cron ORs "
+                       f"day-of-month with day-of-week, so 'days {first}-{min(first + 6, 31)} and {day}' cannot "
+                       "be written either",
                        "use a day-of-month schedule (e.g. '0 9 1 * *'), or drop gcp from this workflow's targets")
     return Native("gcp", _unix_line(spec), tz, {"time_zone": tz})
 
