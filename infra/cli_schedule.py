@@ -137,7 +137,9 @@ def _grouped(findings: tuple[Any, ...]) -> list[tuple[Any, list[str]]]:
     out: dict[tuple[str, str, str, str], tuple[Any, list[str]]] = {}
     for f in findings:
         key = (f.workflow, f.target, f.level, f.message)
-        out.setdefault(key, (f, []))[1].extend([f.stack] if f.stack else [])
+        stacks = out.setdefault(key, (f, []))[1]
+        if f.stack and f.stack not in stacks:  # on-prem checks once per host: one stack, several verdicts
+            stacks.append(f.stack)
     return list(out.values())
 
 

@@ -13,7 +13,7 @@ from infra import dsl, hosts
 from infra.config import load_stack, switched_off_errors
 from infra.errors import SpecError, SpecInvalid, UsageError
 from infra.fields import Reporter
-from infra.gitinfo import UNCOMMITTED, commits
+from infra.gitinfo import changed_paths
 from infra.horizon import Horizon
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.schedule.canonical import parse_cron
@@ -160,11 +160,11 @@ def _duplicates(workflows: list[Workflow], root: Path) -> list[SpecError]:
     twins = [group for group in groups.values() if len(group) > 1]
     if not twins:
         return []
-    commit_of = commits(root, [wf for group in twins for wf in group])
+    changed = changed_paths(root) or set()
     errors = []
     for group in twins:
         # Committed declarations first: they were there before, so the others are the ones that reuse the name.
-        ordered = sorted(group, key=lambda wf: commit_of(wf) == UNCOMMITTED)
+        ordered = sorted(group, key=lambda wf: wf.location.path in changed)
         first = ordered[0]
         errors.extend(SpecError(wf.location.path, wf.line_of("name"), "name", wf.name,
                                 f"is already used by {first.location.path}:{first.line_of('name')}",
