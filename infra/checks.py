@@ -22,7 +22,7 @@ def validate_repo(root: Path, horizon: Horizon | None = None) -> LoadResult:
     """
     result = load_repo(root)
     horizon = horizon or anchored(result.root)
-    by_name = {w.name: w for w in result.workflows}
+    by_name = {w.name: w for w in (*result.partial, *result.workflows)}
     errors, warnings = list(result.errors), list(result.warnings)
     refused: set[tuple[str, str]] = set()  # (workflow, target) whose schedule a platform refuses outright
     for stack in result.stacks:
@@ -33,7 +33,8 @@ def validate_repo(root: Path, horizon: Horizon | None = None) -> LoadResult:
                        for t in wf.targets_in(stack)
                        if fidelity.translation(wf, stack, t).fidelity["schedule"].level == "impossible")
     seen: set[tuple[str, str, str]] = set()
-    for finding in check_all(result.workflows, result.stacks, horizon.days, horizon.start, result.blocked):
+    judged = (*result.workflows, *result.partial)
+    for finding in check_all(judged, result.stacks, horizon.days, horizon.start, result.blocked):
         wf = by_name[finding.workflow]
         key = (finding.workflow, finding.target, finding.message)
         if finding.level == "ok" or key in seen or (finding.workflow, finding.target) in refused:
@@ -54,12 +55,16 @@ def _refusals(workflows: tuple[Workflow, ...], stack: StackConfig, blocked: froz
 def _skipped(result: LoadResult) -> tuple[str, ...]:
     """Say which checks did not run, and why: they need a valid declaration or stack to run on."""
     valid_files = {wf.location.path for wf in result.workflows}
+    schedule_only = {wf.location.path for wf in result.partial}
     stack_paths = {s.path for s in result.stacks}
     out = []
     for path in sorted({e.path for e in result.errors} - valid_files - stack_paths):
         if path.startswith("Pulumi."):
             out.append(f"{path}: no workflow was checked against this stack ({LATER_CHECKS}), because the stack "
                        "file has errors")
+        elif path in schedule_only:
+            out.append(f"{path}: platform limits and overlap were not checked (schedule equivalence was), because "
+                       "the declaration has errors")
         elif path.endswith(".py"):
             out.append(f"{path}: {LATER_CHECKS} were not checked, because the declaration has errors")
     out.extend(f"{wf}: platform limits and schedule equivalence were not checked on stack {stack!r}, because its "

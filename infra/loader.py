@@ -32,6 +32,8 @@ class LoadResult:
     stacks: tuple[StackConfig, ...]
     errors: tuple[SpecError, ...] = field(default=())
     warnings: tuple[SpecError, ...] = field(default=())
+    # Schedule-only stand-ins of declarations whose other fields are wrong: judged for equivalence, never deployed.
+    partial: tuple[Workflow, ...] = field(default=())
     # (workflow, stack) pairs the loader found unusable, e.g. an on-prem host the stack lacks: later checks skip them.
     blocked: frozenset[tuple[str, str]] = field(default=frozenset())
     stack_files: tuple[str, ...] = field(default=())  # every Pulumi.<stack>.yaml found, valid or not
@@ -61,13 +63,14 @@ def load_repo(root: Path) -> LoadResult:
     errors: list[SpecError] = []
     warnings: list[SpecError] = []
     workflows: list[Workflow] = []
+    partial: list[Workflow] = []
     wf_dir = root / WORKFLOW_DIR
     files = sorted(p for p in wf_dir.glob("*.py") if not p.name.startswith("_")) if wf_dir.is_dir() else []
     if not files:
         errors.append(SpecError(WORKFLOW_DIR, 1, "workflows", str(wf_dir), "holds no workflow files",
                                 "add workflows/<name>.py declaring workflow(...)"))
     for path in files:
-        found, errs = _load_file(path, root, warnings)
+        found, errs = _load_file(path, root, warnings, partial)
         workflows.extend(found)
         errors.extend(errs)
     errors.extend(_duplicates(workflows, root))
@@ -83,15 +86,16 @@ def load_repo(root: Path) -> LoadResult:
     blocked: set[tuple[str, str]] = set()
     for stack in stacks:
         errors.extend(_switched_off(workflows, stack))
-    for wf in workflows:
+    for wf in (*workflows, *partial):
         errors.extend(hosts.check(wf, stacks, names, blocked, warnings))
     errors.sort(key=lambda e: (e.path, e.line, e.field))
     warnings.sort(key=lambda e: (e.path, e.line, e.field))
-    return LoadResult(root, tuple(workflows), tuple(stacks), tuple(errors), tuple(warnings), frozenset(blocked),
-                      tuple(p.name for p in stack_paths))
+    return LoadResult(root, tuple(workflows), tuple(stacks), tuple(errors), tuple(warnings), tuple(partial),
+                      frozenset(blocked), tuple(p.name for p in stack_paths))
 
 
-def _load_file(path: Path, root: Path, warnings: list[SpecError]) -> tuple[list[Workflow], list[SpecError]]:
+def _load_file(path: Path, root: Path, warnings: list[SpecError],
+               partial: list[Workflow]) -> tuple[list[Workflow], list[SpecError]]:
     rel = path.relative_to(root).as_posix()
     try:
         source = path.read_text(encoding="utf-8-sig")  # Python itself accepts a leading BOM
@@ -115,7 +119,7 @@ def _load_file(path: Path, root: Path, warnings: list[SpecError]) -> tuple[list[
     out, errors = [], []
     for decl in decls:
         rep = Reporter(rel, field_lines(tree, decl.line) if decl.path == str(path) else {}, decl.line)
-        wf = build_workflow(decl, rel, root, rep.lines, rep)
+        wf = build_workflow(decl, rel, root, rep.lines, rep, partial)
         errors.extend(rep.errors)
         warnings.extend(rep.warnings)
         if wf:
@@ -161,7 +165,7 @@ def _duplicates(workflows: list[Workflow], root: Path) -> list[SpecError]:
     if not twins:
         return []
     changed = changed_paths(root) or set()
-    errors = []
+    errors: list[SpecError] = []
     for group in twins:
         # Committed declarations first: they were there before, so the others are the ones that reuse the name.
         ordered = sorted(group, key=lambda wf: wf.location.path in changed)

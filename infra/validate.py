@@ -39,12 +39,19 @@ CANONICAL_NAMES = frozenset(WORKFLOW_FIELDS + FUNCTION_FIELDS + RETRY_FIELDS + (
 NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SECRET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# The fields schedule equivalence reads: a declaration with errors only elsewhere is still checked for it.
+SCHEDULE_PARTS = ("schedule", "targets", "accept", "name")
+PLACEHOLDER = Function("", "", "", 256)
 HOST_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # as a stack file's host name
 
 
 def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[str, int],
-                   rep: f.Reporter) -> Workflow | None:
-    """Validate a declaration; return the Workflow, or None after reporting its problems to `rep`."""
+                   rep: f.Reporter, partial: list[Workflow] | None = None) -> Workflow | None:
+    """Validate a declaration; return the Workflow, or None after reporting its problems to `rep`.
+
+    When only other fields are wrong, a schedule-only stand-in (valid schedule, targets and accepted divergences;
+    placeholder function) goes to `partial`, so schedule equivalence is judged in the same run. It is never deployed.
+    """
     args, before = decl.args, len(rep.errors)
     f.check_unknown(rep, "", args, WORKFLOW_FIELDS)
     f.check_required(rep, "", args, REQUIRED)
@@ -61,6 +68,11 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
     targets = _targets(rep, args.get("targets")) if "targets" in args else None
     accepted = _accepted(rep, args.get("accept", []), targets or ())
     if len(rep.errors) > before:
+        if partial is not None and schedule and targets and accepted is not None and not any(
+                e.field.startswith(SCHEDULE_PARTS) for e in rep.errors[before:]):
+            partial.append(Workflow(name or f"{rel_path}:{decl.line}", 1, "", "", schedule, PLACEHOLDER, Retry(), 300,
+                                    False, (), targets, accepted, Location(rel_path, decl.line), frozen_map(lines),
+                                    "", ""))
         return None
     assert name and schema and description and owner and schedule and function and retry and targets
     assert timeout is not None and isinstance(overlap, bool) and notify is not None and accepted is not None

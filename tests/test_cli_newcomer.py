@@ -153,6 +153,19 @@ def test_checks_that_cannot_run_are_named_with_the_reason(repo: Path) -> None:
         "because its on-prem host is not there"]
 
 
+def test_a_field_error_and_a_dst_divergence_are_reported_in_the_same_run(repo: Path) -> None:
+    path = _write(repo, cron="30 2 * * *", tz="Europe/Berlin", targets='{"aws": {}}')
+    path.write_text(path.read_text().replace('"A nightly report."', '""'))
+    result = _run("validate", "--root", str(repo))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("workflows/")]
+    assert [e.split(" — ")[0] for e in errors] == ["workflows/nightly_report.py:6: description: ''",
+                                                   "workflows/nightly_report.py:8: schedule: '30 2 * * *'"], errors
+    assert "fires differently on aws (aws): dst-gap" in errors[1]
+    assert ("not checked: workflows/nightly_report.py: platform limits and overlap were not checked (schedule "
+            "equivalence was), because the declaration has errors") in result.stderr
+
+
 # 10: the equivalence horizon is anchored at the commit's date and printed with every verdict.
 
 def _git(root: Path, *args: str, date: str = "2026-01-15T12:00:00+00:00") -> None:

@@ -70,14 +70,14 @@ def _stack(tmp: Path, name: str = "staging") -> StackConfig:
     return stack
 
 
-def _later_stages(wf: Workflow, stacks: list[StackConfig]) -> None:
+def _later_stages(wf: Workflow, stacks: list[StackConfig], limits: bool = True) -> None:
     """Run what validate runs after the loader: host lookup, then limits and equivalence on usable pairs."""
     blocked: set[tuple[str, str]] = set()
     hosts.check(wf, stacks, {s.name for s in stacks}, blocked, [])
     for stack in stacks:
         if (wf.name, stack.name) in blocked:
             continue
-        for target in wf.targets_in(stack):
+        for target in wf.targets_in(stack) if limits else ():
             fidelity.refusals(wf, stack, target)
         check_workflow(wf, stack, horizon_days=20, start=START)
 
@@ -89,12 +89,15 @@ def test_no_workflow_arguments_reach_an_internal_error(args: dict[str, Any], tmp
     if not (root / "workflows").exists():
         shutil.copytree(CORPUS / "base" / "functions", root / "workflows" / "functions")
     decl = dsl.Declaration("workflow", args, str(root / "workflows" / "fuzz.py"), 3)
-    rep = Reporter("workflows/fuzz.py", {}, 3)
-    wf = build_workflow(decl, "workflows/fuzz.py", root, {}, rep)
+    rep, partial = Reporter("workflows/fuzz.py", {}, 3), []
+    wf = build_workflow(decl, "workflows/fuzz.py", root, {}, rep, partial)
     assert all(isinstance(e, SpecError) and e.render() for e in rep.errors)
     assert (wf is None) == bool(rep.errors)
+    stacks = [_stack(root), _stack(root, "prod")]
     if wf is not None:
-        _later_stages(wf, [_stack(root), _stack(root, "prod")])
+        _later_stages(wf, stacks)
+    for stand_in in partial:  # a declaration with errors elsewhere is still judged for equivalence
+        _later_stages(stand_in, stacks, limits=False)
 
 
 stack_values = st.one_of(scalars, st.lists(scalars, max_size=2), st.just({"a": 1}))
