@@ -93,6 +93,19 @@ def test_a_prod_only_host_is_usable_by_naming_the_host_per_stack(repo: Path) -> 
     assert explained.returncode == 0 and "batch-02: python3" in explained.stdout, explained.stderr
 
 
+def test_the_gate_deploys_a_prod_only_host_in_prod_and_nothing_on_prem_in_staging(repo: Path) -> None:
+    _write(repo, targets='{"aws": {}, "onprem": {"host": {"prod": "batch-02"}}}')
+    seen = {}
+    for stack in ("prod", "staging"):
+        result = _run("preview", "--stack", stack, "--no-base", "--format", "json", "--root", str(repo),
+                      env={"LOCKSTEP_NO_CACHE": "1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        report = json.loads(result.stdout)
+        assert report["violations"] == []
+        seen[stack] = sorted(r["name"] for r in report["resources"] if r["target"] == "onprem")
+    assert seen == {"prod": ["nightly-report-batch-02", "nightly-report-onprem"], "staging": []}
+
+
 def test_explicit_none_and_a_secret_named_none_are_reported_not_raised(repo: Path) -> None:
     path = _write(repo)
     path.write_text(path.read_text().replace('owner="team@example.com"', "owner=None").replace(

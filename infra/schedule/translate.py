@@ -157,7 +157,8 @@ def _host(schedule: Schedule, platform: str, host: str) -> Native | Refusal:
         "UTC (systemd bug #8647 loses a host zone's repeated hour)"
     return Native(platform, form.expression, form.timezone, settings, (
         f"{platform} starts the runner at a superset of the canonical minutes, every hour, in {where}; the runner's "
-        "guard (canonical.fires_at_minute, the rate's anchor, start and end) keeps only the canonical instants",))
+        "guard (the canonical schedule in its own zone, the rate's anchor, start and end) keeps only the canonical "
+        "instants",))
 
 
 def _unbounded(schedule: Schedule, platform: str) -> Refusal:
