@@ -22,9 +22,9 @@ def explain(wf: Workflow, stacks: list[StackConfig]) -> dict[str, Any]:
     return out
 
 
-def _plain(row: dict[str, str]) -> dict[str, str]:
+def _plain(row: dict[str, str | None]) -> dict[str, str | None]:
     """Spell a missing native value as '(not set)', never as Python's None."""
-    return {k: v.replace("=None", "=(not set)") if k == "native" else v for k, v in row.items()}
+    return {k: v.replace("=None", "=(not set)") if k == "native" and v else v for k, v in row.items()}
 
 
 def render(data: dict[str, Any]) -> str:
