@@ -43,10 +43,10 @@ def is_work_tree(root: Path) -> bool:
 
 def changed_paths(root: Path) -> set[str] | None:
     """Return the repo-relative paths with uncommitted changes (untracked included), or None outside git."""
-    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", ".")
-    if status is None:
+    if not is_work_tree(root):
         return None
-    prefix = (_git(root, "rev-parse", "--show-prefix") or "").strip()
+    status = git(root, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    prefix = git(root, "rev-parse", "--show-prefix").strip()
     return {p.strip('"').removeprefix(prefix) for line in status.splitlines() for p in line[3:].split(" -> ")}
 
 

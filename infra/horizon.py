@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from infra.gitinfo import git, is_work_tree
 
 DEFAULT_DAYS = 400
 MAX_DAYS = 3660  # ten years: beyond that the tz database's future rules are guesses anyway
@@ -35,23 +36,16 @@ def anchored(root: Path, days: int = DEFAULT_DAYS, start: dt.datetime | None = N
     if start is not None:
         return Horizon(_minute(start), days, "given by --start")
     now = _minute(dt.datetime.now(dt.UTC))
-    head = _git(root, "log", "-1", "--format=%H %cI", "HEAD")
-    if head is None or not head.strip():
+    if not is_work_tree(root):
         return Horizon(now, days, "now: not a git checkout, so no commit date to anchor at")
-    if _git(root, "status", "--porcelain", "--untracked-files=all", "--", *WATCHED):
+    if git(root, "rev-list", "--count", "--all").strip() == "0":
+        return Horizon(now, days, "now: nothing is committed yet")
+    if git(root, "status", "--porcelain", "--untracked-files=all", "--", *WATCHED):
         return Horizon(now, days, "now: the working tree has uncommitted changes to the workflows or stacks")
-    commit, _, stamp = head.strip().partition(" ")
+    commit, _, stamp = git(root, "log", "-1", "--format=%H %cI", "HEAD").strip().partition(" ")
     return Horizon(_minute(dt.datetime.fromisoformat(stamp)), days, f"the date of commit {commit[:12]}")
 
 
 def _minute(t: dt.datetime) -> dt.datetime:
     t = t if t.tzinfo else t.replace(tzinfo=dt.UTC)
     return t.astimezone(dt.UTC).replace(second=0, microsecond=0)
-
-
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
