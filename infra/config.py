@@ -222,7 +222,7 @@ def _onprem(rep: f.Reporter, s: dict[str, Any] | None) -> OnpremStack | None:
     f.check_unknown(rep, p, s, ("enabled", "hosts", "privateKeyEnv"))
     f.check_required(rep, p, s, ("hosts",), yaml=True)
     key_env = s.get("privateKeyEnv", "LOCKSTEP_ONPREM_KEY")
-    if not isinstance(key_env, str) or not ENV_NAME_RE.match(key_env):
+    if not isinstance(key_env, str) or not ENV_NAME_RE.fullmatch(key_env):
         rep.error(p + "privateKeyEnv", key_env, "must name an environment variable (the key itself never goes "
                   "in config)", "write e.g. LOCKSTEP_ONPREM_KEY")
     hosts_raw = s.get("hosts")
@@ -268,7 +268,7 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
 
 
 def _address(rep: f.Reporter, p: str, value: object) -> None:
-    if isinstance(value, str) and HOST_TEXT["address"][0].match(value) and (problem := f.address_problem(value)):
+    if isinstance(value, str) and HOST_TEXT["address"][0].fullmatch(value) and (problem := f.address_problem(value)):
         rep.error(p + ".address", value, problem, f"write {HOST_EXAMPLES['address']} and set port: separately")
 
 

@@ -90,7 +90,7 @@ def _with_digest(wf: Workflow) -> Workflow:
 def _name(rep: f.Reporter, value: object) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         rep.error("name", value, "is not DNS-safe (lowercase letters, digits and '-', starting with a letter, "
                   "at most 40 characters)", "rename it, e.g. 'nightly-billing'")
         return None
@@ -208,7 +208,7 @@ def _env(rep: f.Reporter, value: object) -> dict[str, str] | None:
     ok = True
     for key, item in value.items():
         field = f"function.env.{key}"
-        if not isinstance(key, str) or not ENV_RE.match(key):
+        if not isinstance(key, str) or not ENV_RE.fullmatch(key):
             rep.error(field, key, "is not an environment variable name", "use UPPER_SNAKE_CASE")
             ok = False
         elif isinstance(item, SecretRef):
@@ -232,7 +232,7 @@ def _secrets(rep: f.Reporter, value: object) -> dict[str, SecretRef] | None:
     ok = True
     for key, item in value.items():
         field = f"function.secrets.{key}"
-        if not isinstance(key, str) or not ENV_RE.match(key):
+        if not isinstance(key, str) or not ENV_RE.fullmatch(key):
             rep.error(field, key, "is not an environment variable name", "use UPPER_SNAKE_CASE")
             ok = False
         elif not isinstance(item, SecretRef):
@@ -246,7 +246,7 @@ def _secrets(rep: f.Reporter, value: object) -> dict[str, SecretRef] | None:
 
 
 def _secret_name_ok(rep: f.Reporter, field: str, ref: SecretRef) -> bool:
-    if isinstance(ref.name, str) and SECRET_RE.match(ref.name):
+    if isinstance(ref.name, str) and SECRET_RE.fullmatch(ref.name):
         return True
     rep.error(field, f"secret({ref.name!r})", "does not name a secret (1-63 lowercase letters, digits and '-', "
               "starting with a letter or digit)", "write secret('billing-db') with the name the secret stores use")
@@ -282,7 +282,7 @@ def _notify(rep: f.Reporter, value: object) -> tuple[Notification, ...] | None:
         if isinstance(item, SecretRef):
             if _secret_name_ok(rep, field, item):
                 out.append(Notification("webhook", secret=item))
-        elif isinstance(item, str) and item[:7].lower() == "mailto:" and f.EMAIL_RE.match(item[7:]):
+        elif isinstance(item, str) and item[:7].lower() == "mailto:" and f.EMAIL_RE.fullmatch(item[7:]):
             out.append(Notification("email", address=item[7:]))
         elif isinstance(item, str) and item[:7].lower() == "mailto:":
             rep.error(field, item, "is not an e-mail address", "write 'mailto:team@example.com' (one address per "
@@ -343,9 +343,9 @@ def _local_ok(rep: f.Reporter, target: str, key: str, field: str, value: object)
 
 def _host_ok(rep: f.Reporter, field: str, value: object) -> bool:
     """Check an on-prem host override: one host name for every stack, or a mapping of stack name to host name."""
-    if isinstance(value, str) and HOST_RE.match(value):
+    if isinstance(value, str) and HOST_RE.fullmatch(value):
         return True
-    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and HOST_RE.match(v)
+    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and HOST_RE.fullmatch(v)
                                                  for k, v in value.items()):
         return True
     rep.error(field, value, "is not a host name, nor a mapping of stack names to host names",
