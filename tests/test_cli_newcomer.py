@@ -103,8 +103,9 @@ def test_the_gate_deploys_a_prod_only_host_in_prod_and_nothing_on_prem_in_stagin
         assert result.returncode == 0, result.stdout + result.stderr
         report = json.loads(result.stdout)
         assert report["violations"] == []
-        seen[stack] = sorted(r["name"] for r in report["resources"] if r["target"] == "onprem")
-    assert seen == {"prod": ["nightly-report-batch-02", "nightly-report-onprem"], "staging": []}
+        seen[stack] = sorted(r["type"] for r in report["resources"] if r["target"] == "onprem")
+    assert seen == {"prod": ["lockstep:onprem:Workflow", "pulumi-python:dynamic/lockstep-onprem:Workflow"],
+                    "staging": []}
 
 
 def test_explicit_none_and_a_secret_named_none_are_reported_not_raised(repo: Path) -> None:
