@@ -115,8 +115,16 @@ def _version() -> str:
 
 def _extensions() -> list[Callable[[Any], None]]:
     """Return the register(subparsers) functions of the other stages, in one explicit list."""
-    from infra import (cli_breakglass, cli_completion, cli_drift, cli_explain, cli_import, cli_preview, cli_rollout,
-                       cli_schedule)
+    from infra import (
+        cli_breakglass,
+        cli_completion,
+        cli_drift,
+        cli_explain,
+        cli_import,
+        cli_preview,
+        cli_rollout,
+        cli_schedule,
+    )
     return [cli_schedule.register, cli_explain.register, cli_preview.register, cli_drift.register,
             cli_import.register, cli_rollout.register, cli_breakglass.register, cli_completion.register]
 
