@@ -29,7 +29,6 @@ TOP_KEYS = tuple(f"{NAMESPACE}:{k}" for k in (*TARGETS, "rollout", "drift", "swi
 OFF_KEY = f"{NAMESPACE}:switchedOff"  # {target: why}: switching off a target its workflows declare is deliberate
 HOST_KEY_RE = re.compile(r"^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]{40,}$")
 ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-AWS_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 # Host values reach a remote command line, a crontab or a unit file: allow only characters none of them expand.
 HOST_TEXT = {
     "name": (re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$"), "a host name of lowercase letters, digits and '-'"),
@@ -42,31 +41,48 @@ HOST_EXAMPLES = {"name": "'batch-01'", "address": "'10.40.0.11' or 'batch-01.exa
                  "baseDir": "'/var/lib/lockstep'"}
 
 
-def read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
-    """Read YAML into plain values plus a map of dotted paths ('config.lockstep:aws.region') to lines."""
-    node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+Duplicate = tuple[str, int, int, Any, Any]  # dotted path, first line, repeated line, first value, repeated value
+
+
+def read_yaml(path: Path, duplicates: list[Duplicate] | None = None) -> tuple[Any, dict[str, int]]:
+    """Read YAML into plain values plus a map of dotted paths ('config.lockstep:aws.region') to lines.
+
+    A key given twice in one mapping is appended to `duplicates`: YAML loaders keep the last silently, so the
+    first setting would be ignored without a word.
+    """
+    node = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     lines: dict[str, int] = {}
-    return (_plain(node, "", lines) if node is not None else None), lines
+    dups = duplicates if duplicates is not None else []
+    return (_plain(node, "", lines, dups) if node is not None else None), lines
 
 
-def _plain(node: yaml.Node, path: str, lines: dict[str, int]) -> Any:
+def _plain(node: yaml.Node, path: str, lines: dict[str, int], dups: list[Duplicate]) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key, value in node.value:
             name = str(key.value)
-            out[name] = _plain(value, f"{path}.{name}" if path else name, lines)
+            dotted = f"{path}.{name}" if path else name
+            first = (lines[dotted], out[name]) if name in out else None
+            out[name] = _plain(value, dotted, lines, dups)
+            if first:
+                dups.append((dotted, first[0], key.start_mark.line + 1, first[1], out[name]))
             lines[f"{path}.{name}" if path else name] = key.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(v, f"{path}[{i}]", lines) for i, v in enumerate(node.value)]
+        return [_plain(v, f"{path}[{i}]", lines, dups) for i, v in enumerate(node.value)]
     return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
-def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, list[SpecError]]:
-    """Validate one stack file; return its StackConfig (or None) and every error found."""
+def load_stack(path: Path, rel: str, name: str,
+               warnings: list[SpecError] | None = None) -> tuple[StackConfig | None, list[SpecError]]:
+    """Validate one stack file; return its StackConfig (or None) and every error found; warnings go to `warnings`."""
+    dups: list[Duplicate] = []
     try:
-        data, lines = read_yaml(path)
+        data, lines = read_yaml(path, dups)
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [SpecError(rel, 1, "(file)", type(exc).__name__, f"cannot be read as UTF-8 text: {exc}",
+                                "save the file as UTF-8")]
     except yaml.YAMLError as exc:
         # The context mark is where the unclosed construct began, more useful than the end of the stream.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -74,10 +90,21 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
         return None, [SpecError(rel, line, "(yaml)", str(getattr(exc, "problem", exc)), "is not valid YAML",
                                 "fix the syntax at this line")]
     rep = f.Reporter(rel, {k.removeprefix("config."): v for k, v in lines.items()}, 1)
+    stack = _stack(rep, data, rel, name, dups)
+    if warnings is not None:
+        warnings.extend(rep.warnings)
+    return (None, rep.errors) if rep.errors else (stack, [])
+
+
+def _stack(rep: f.Reporter, data: Any, rel: str, name: str, dups: list[Duplicate]) -> StackConfig | None:
+    for dotted, first, again, was, value in dups:
+        rep.errors.append(SpecError(rel, again, dotted.removeprefix("config."), value,
+                                    f"is given a second time (line {first} says {was!r}); YAML would silently keep "
+                                    "only this one", "delete the setting you do not mean"))
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(config, dict):
         rep.error("config", config, "is missing", "add a top-level 'config:' mapping with lockstep:<target> keys")
-        return None, rep.errors
+        return None
     f.check_unknown(rep, "", {k: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}, TOP_KEYS)
     _no_inline_secrets(rep, "", config)
     sections = {t: _section(rep, config, t) for t in TARGETS}
@@ -85,17 +112,14 @@ def load_stack(path: Path, rel: str, name: str) -> tuple[StackConfig | None, lis
     azure = _azure(rep, sections["azure"])
     gcp = _gcp(rep, sections["gcp"])
     onprem = _onprem(rep, sections["onprem"])
-    tuple(t for t, v in zip(TARGETS, (aws, azure, gcp, onprem), strict=False) if v is not None)
     # A present but invalid section is still enabled: its own errors say what is wrong, the waves check must not.
     present = tuple(t for t in TARGETS if sections[t] is not None)
     waves = _waves(rep, config.get(f"{NAMESPACE}:rollout"), present)
     off = _switched_off(rep, config.get(OFF_KEY), present)
-    if rep.errors:
-        return None, rep.errors
-    off_lines = tuple((t, rep.lines.get(f"{NAMESPACE}:{t}.enabled") or lines.get("config", 1),
+    off_lines = tuple((t, rep.lines.get(f"{NAMESPACE}:{t}.enabled") or rep.lines.get("config", 1),
                        "enabled: false" if f"{NAMESPACE}:{t}" in config else "(no section)")
                       for t in TARGETS if t not in present)
-    return StackConfig(name, rel, aws, azure, gcp, onprem, waves, off, off_lines), []
+    return StackConfig(name, rel, aws, azure, gcp, onprem, waves, off, off_lines)
 
 
 def _switched_off(rep: f.Reporter, value: object, present: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -149,7 +173,13 @@ def _section(rep: f.Reporter, config: Mapping[str, Any], target: str) -> dict[st
     if not isinstance(value, dict):
         rep.error(key, value, "must be a mapping", f"write {key}: followed by indented settings")
         return None
-    if value.get("enabled", True) is False:
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        # A quoted "false" is a true-ish string: guessing either way could deploy what the author switched off.
+        rep.error(f"{key}.enabled", enabled, "must be true or false, unquoted", "write enabled: false (or true), "
+                  "without quotes")
+        return None
+    if enabled is False:
         return None
     return value
 
@@ -160,11 +190,8 @@ def _aws(rep: f.Reporter, s: dict[str, Any] | None) -> AwsStack | None:
     p = f"{NAMESPACE}:aws."
     f.check_unknown(rep, p, s, ("enabled", "region"))
     f.check_required(rep, p, s, ("region",), yaml=True)
-    region = s.get("region")
-    if "region" in s and not (isinstance(region, str) and AWS_REGION_RE.match(region)):
-        rep.error(p + "region", region, "is not an AWS region name", "write a region such as 'eu-central-1'")
-        return None
-    return AwsStack(region) if isinstance(region, str) else None
+    region = f.region(rep, p + "region", s.get("region"), "aws") if "region" in s else None
+    return AwsStack(region) if region else None
 
 
 def _azure(rep: f.Reporter, s: dict[str, Any] | None) -> AzureStack | None:
@@ -173,7 +200,7 @@ def _azure(rep: f.Reporter, s: dict[str, Any] | None) -> AzureStack | None:
     p = f"{NAMESPACE}:azure."
     f.check_unknown(rep, p, s, ("enabled", "location", "plan", "os", "resourceGroup", "keyVault"))
     f.check_required(rep, p, s, ("location", "plan", "os"), yaml=True)
-    location = f.typed(rep, p + "location", s.get("location"), str, "westeurope") if "location" in s else None
+    location = f.region(rep, p + "location", s.get("location"), "azure") if "location" in s else None
     plan = f.choice(rep, p + "plan", s.get("plan"), AZURE_PLANS) if "plan" in s else None
     os_ = f.choice(rep, p + "os", s.get("os"), ("linux", "windows")) if "os" in s else None
     group = f.typed(rep, p + "resourceGroup", s["resourceGroup"], str, "rg-lockstep") if "resourceGroup" in s else None
@@ -193,13 +220,11 @@ def _gcp(rep: f.Reporter, s: dict[str, Any] | None) -> GcpStack | None:
     p = f"{NAMESPACE}:gcp."
     f.check_unknown(rep, p, s, ("enabled", "project", "region"))
     f.check_required(rep, p, s, ("project", "region"), yaml=True)
-    project, region, ok = s.get("project"), s.get("region"), True
+    project, ok = s.get("project"), True
     if "project" in s and not (isinstance(project, str) and re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", project)):
         rep.error(p + "project", project, "is not a GCP project ID", "write 6-30 lowercase letters, digits or '-'")
         ok = False
-    if "region" in s and not (isinstance(region, str) and re.match(r"^[a-z]+-[a-z]+\d$", region)):
-        rep.error(p + "region", region, "is not a GCP region", "write a region such as 'europe-west1'")
-        ok = False
+    region = f.region(rep, p + "region", s.get("region"), "gcp") if "region" in s else None
     if not ok or not isinstance(project, str) or not isinstance(region, str):
         return None
     return GcpStack(project, region)
@@ -212,7 +237,7 @@ def _onprem(rep: f.Reporter, s: dict[str, Any] | None) -> OnpremStack | None:
     f.check_unknown(rep, p, s, ("enabled", "hosts", "privateKeyEnv"))
     f.check_required(rep, p, s, ("hosts",), yaml=True)
     key_env = s.get("privateKeyEnv", "LOCKSTEP_ONPREM_KEY")
-    if not isinstance(key_env, str) or not ENV_NAME_RE.match(key_env):
+    if not isinstance(key_env, str) or not ENV_NAME_RE.fullmatch(key_env):
         rep.error(p + "privateKeyEnv", key_env, "must name an environment variable (the key itself never goes "
                   "in config)", "write e.g. LOCKSTEP_ONPREM_KEY")
     hosts_raw = s.get("hosts")
@@ -241,6 +266,10 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
     if "hostKey" in h and not (isinstance(key, str) and HOST_KEY_RE.match(key.strip())):
         rep.error(p + ".hostKey", key, "is not a pinned public host key",
                   "paste the host's key line, e.g. from `ssh-keyscan -t ed25519 HOST` checked out of band")
+    elif "hostKey" in h and (problem := f.host_key_problem(str(key))):
+        rep.error(p + ".hostKey", key, problem, "paste the host's key line exactly as `ssh-keyscan -t ed25519 HOST` "
+                  "prints it (checked out of band)")
+    _address(rep, p, h.get("address"))
     sched = f.choice(rep, p + ".scheduler", h.get("scheduler"), ("cron", "systemd")) if "scheduler" in h else None
     tz = f.timezone(rep, p + ".timezone", h.get("timezone")) if "timezone" in h else None
     for name, (pattern, what) in HOST_TEXT.items():  # not `key`: that is the host key read above
@@ -251,6 +280,11 @@ def _host(rep: f.Reporter, p: str, h: object) -> OnpremHost | None:
         return None
     return OnpremHost(h["name"], h["address"], port or 22, h["user"], str(key).strip(), sched, tz,  # type: ignore[arg-type]
                       h.get("baseDir", "/var/lib/lockstep"))
+
+
+def _address(rep: f.Reporter, p: str, value: object) -> None:
+    if isinstance(value, str) and HOST_TEXT["address"][0].fullmatch(value) and (problem := f.address_problem(value)):
+        rep.error(p + ".address", value, problem, f"write {HOST_EXAMPLES['address']} and set port: separately")
 
 
 def _waves(rep: f.Reporter, rollout: object, enabled: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:

@@ -46,6 +46,10 @@ class LockstepError(Exception):
     """An error a user can act on; the CLI prints it without a traceback."""
 
 
+class UsageError(LockstepError):
+    """A command-line argument is wrong (exit code 2, like argparse's own usage errors)."""
+
+
 class SpecInvalid(LockstepError):
     """Raised when a load found problems; carries all of them."""
 

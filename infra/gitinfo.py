@@ -41,6 +41,15 @@ def is_work_tree(root: Path) -> bool:
         raise
 
 
+def changed_paths(root: Path) -> set[str] | None:
+    """Return the repo-relative paths with uncommitted changes (untracked included), or None outside git."""
+    if not is_work_tree(root):
+        return None
+    status = git(root, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    prefix = git(root, "rev-parse", "--show-prefix").strip()
+    return {p.strip('"').removeprefix(prefix) for line in status.splitlines() for p in line[3:].split(" -> ")}
+
+
 def workflow_paths(wf: Workflow) -> tuple[str, str]:
     """Return the repo-relative paths that define a workflow: its file and its function's source directory."""
     return wf.location.path, wf.function.source

@@ -13,7 +13,7 @@ def inventory(result: LoadResult) -> dict[str, object]:
             {"name": w.name, "file": f"{w.location.path}:{w.location.line}", "schedule": w.schedule.expression,
              "kind": w.schedule.kind, "timezone": w.schedule.timezone, "digest": w.digest,
              "targets": list(w.target_names()),
-             "stacks": {s.name: [t for t in w.target_names() if t in s.enabled()] for s in result.stacks}}
+             "stacks": {s.name: list(w.targets_in(s)) for s in result.stacks}}
             for w in result.workflows
         ],
         "stacks": [{"name": s.name, "file": s.path, "targets": list(s.enabled()), "waves": [list(w) for w in s.waves]}

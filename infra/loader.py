@@ -6,10 +6,12 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra import isolated
+from infra import hosts, isolated
 from infra.config import load_stack, switched_off_errors
-from infra.errors import SpecError, SpecInvalid
+from infra.errors import SpecError, SpecInvalid, UsageError
 from infra.fields import Reporter
+from infra.gitinfo import changed_paths
+from infra.horizon import Horizon
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.schedule.canonical import parse_cron
 from infra.sourcemap import field_lines
@@ -27,14 +29,23 @@ class LoadResult:
     stacks: tuple[StackConfig, ...]
     errors: tuple[SpecError, ...] = field(default=())
     warnings: tuple[SpecError, ...] = field(default=())
+    # Schedule-only stand-ins of declarations whose other fields are wrong: judged for equivalence, never deployed.
+    partial: tuple[Workflow, ...] = field(default=())
+    # (workflow, stack) pairs the loader found unusable, e.g. an on-prem host the stack lacks: later checks skip them.
+    blocked: frozenset[tuple[str, str]] = field(default=frozenset())
+    stack_files: tuple[str, ...] = field(default=())  # every Pulumi.<stack>.yaml found, valid or not
+    skipped: tuple[str, ...] = field(default=())  # checks that could not run, each with its reason
+    horizon: Horizon | None = None  # the equivalence horizon, once schedules were checked
 
     def stack(self, name: str) -> StackConfig:
         """Return the named stack, or raise SpecInvalid if it does not exist or is invalid."""
         for s in self.stacks:
             if s.name == name:
                 return s
-        raise SpecInvalid([SpecError(f"Pulumi.{name}.yaml", 1, "stack", name, "is not a valid stack of this repo",
-                                     f"use one of: {', '.join(s.name for s in self.stacks) or '(none)'}")])
+        if f"Pulumi.{name}.yaml" in self.stack_files:
+            raise SpecInvalid([e for e in self.errors if e.path == f"Pulumi.{name}.yaml"])
+        known = ", ".join(f.removeprefix("Pulumi.").removesuffix(".yaml") for f in self.stack_files) or "(none)"
+        raise UsageError(f"stack {name!r}: there is no Pulumi.{name}.yaml in {self.root}; stacks here: {known}")
 
     def require_valid(self) -> LoadResult:
         """Raise SpecInvalid carrying every error, if there is any."""
@@ -47,7 +58,9 @@ def load_repo(root: Path) -> LoadResult:
     """Load and validate every workflow and stack under root."""
     root = root.resolve()
     errors: list[SpecError] = []
+    warnings: list[SpecError] = []
     workflows: list[Workflow] = []
+    partial: list[Workflow] = []
     wf_dir = root / WORKFLOW_DIR
     files = sorted(p for p in wf_dir.glob("*.py") if not p.name.startswith("_")) if wf_dir.is_dir() else []
     if not files:
@@ -56,28 +69,36 @@ def load_repo(root: Path) -> LoadResult:
     parsed = {path: _parse(path, root) for path in files}
     executed = isolated.execute_files([p for p, (tree, _) in parsed.items() if tree is not None])
     for path, (tree, errs) in parsed.items():
-        found, errs = _declared(path, root, tree, executed[path]) if tree is not None else ([], errs)
+        found, errs = (_declared(path, root, tree, executed[path], warnings, partial) if tree is not None
+                       else ([], errs))
         workflows.extend(found)
         errors.extend(errs)
-    errors.extend(_duplicates(workflows))
+    errors.extend(_duplicates(workflows, root))
     errors.extend(_overlaps(workflows))
     stacks: list[StackConfig] = []
-    for path in sorted(root.glob("Pulumi.*.yaml")):
-        stack, errs = load_stack(path, path.name, path.name[len("Pulumi."):-len(".yaml")])
+    stack_paths = sorted(root.glob("Pulumi.*.yaml"))
+    for path in stack_paths:
+        stack, errs = load_stack(path, path.name, path.name[len("Pulumi."):-len(".yaml")], warnings)
         errors.extend(errs)
         if stack:
             stacks.append(stack)
+    names = {p.name[len("Pulumi."):-len(".yaml")] for p in stack_paths}
+    blocked: set[tuple[str, str]] = set()
     for stack in stacks:
-        errors.extend(_against_stack(workflows, stack))
+        errors.extend(_switched_off(workflows, stack))
+    for wf in (*workflows, *partial):
+        errors.extend(hosts.check(wf, stacks, names, blocked, warnings))
     errors.sort(key=lambda e: (e.path, e.line, e.field))
-    return LoadResult(root, tuple(workflows), tuple(stacks), tuple(errors))
+    warnings.sort(key=lambda e: (e.path, e.line, e.field))
+    return LoadResult(root, tuple(workflows), tuple(stacks), tuple(errors), tuple(warnings), tuple(partial),
+                      frozenset(blocked), tuple(p.name for p in stack_paths))
 
 
 def _parse(path: Path, root: Path) -> tuple[ast.Module | None, list[SpecError]]:
     """Read and parse a workflow file here (parsing runs none of it); report what stops it from loading."""
     rel = path.relative_to(root).as_posix()
     try:
-        source = path.read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8-sig")  # Python itself accepts a leading BOM
     except (OSError, UnicodeDecodeError) as exc:
         return None, [SpecError(rel, 1, "(file)", type(exc).__name__, f"cannot be read as UTF-8 text: {exc}",
                                 "save the file as UTF-8")]
@@ -90,8 +111,8 @@ def _parse(path: Path, root: Path) -> tuple[ast.Module | None, list[SpecError]]:
     return tree, []
 
 
-def _declared(path: Path, root: Path, tree: ast.Module,
-              loaded: isolated.Loaded) -> tuple[list[Workflow], list[SpecError]]:
+def _declared(path: Path, root: Path, tree: ast.Module, loaded: isolated.Loaded, warnings: list[SpecError],
+              partial: list[Workflow]) -> tuple[list[Workflow], list[SpecError]]:
     """Validate what a file declared (it ran in the loader's child process, never in this one)."""
     rel = path.relative_to(root).as_posix()
     if loaded.error:
@@ -103,22 +124,31 @@ def _declared(path: Path, root: Path, tree: ast.Module,
     out, errors = [], []
     for decl in loaded.declarations:
         rep = Reporter(rel, field_lines(tree, decl.line) if decl.path == str(path) else {}, decl.line)
-        wf = build_workflow(decl, rel, root, rep.lines, rep)
+        wf = build_workflow(decl, rel, root, rep.lines, rep, partial)
         errors.extend(rep.errors)
+        warnings.extend(rep.warnings)
         if wf:
             out.append(wf)
     return out, errors
 
 
-def _duplicates(workflows: list[Workflow]) -> list[SpecError]:
-    seen: dict[str, Workflow] = {}
-    errors = []
+def _duplicates(workflows: list[Workflow], root: Path) -> list[SpecError]:
+    """Report a reused name once, on the declaration that is new: uncommitted while the other is committed."""
+    groups: dict[str, list[Workflow]] = {}
     for wf in workflows:
-        first = seen.setdefault(wf.name, wf)
-        if first is not wf:
-            errors.append(SpecError(wf.location.path, wf.line_of("name"), "name", wf.name,
-                                    f"is already used by {first.location.path}:{first.line_of('name')}",
-                                    "give every workflow its own name"))
+        groups.setdefault(wf.name, []).append(wf)
+    twins = [group for group in groups.values() if len(group) > 1]
+    if not twins:
+        return []
+    changed = changed_paths(root) or set()
+    errors: list[SpecError] = []
+    for group in twins:
+        # Committed declarations first: they were there before, so the others are the ones that reuse the name.
+        ordered = sorted(group, key=lambda wf: wf.location.path in changed)
+        first = ordered[0]
+        errors.extend(SpecError(wf.location.path, wf.line_of("name"), "name", wf.name,
+                                f"is already used by {first.location.path}:{first.line_of('name')}",
+                                "give every workflow its own name") for wf in ordered[1:])
     return errors
 
 
@@ -143,14 +173,6 @@ def _overlaps(workflows: list[Workflow]) -> list[SpecError]:
     return errors
 
 
-def _against_stack(workflows: list[Workflow], stack: StackConfig) -> list[SpecError]:
+def _switched_off(workflows: list[Workflow], stack: StackConfig) -> list[SpecError]:
     declared = {t: [wf.name for wf in workflows if wf.target(t)] for t in TARGETS}
-    errors = switched_off_errors(declared, stack)
-    for wf in workflows:
-        host = wf.local("onprem", "host")
-        if wf.target("onprem") and stack.onprem and host is not None and stack.onprem.host(str(host)) is None:
-            names = ", ".join(h.name for h in stack.onprem.hosts)
-            errors.append(SpecError(wf.location.path, wf.line_of("targets.onprem.host"), "targets.onprem.host", host,
-                                    f"is not a host of stack {stack.name!r} ({stack.path})",
-                                    f"use one of: {names}, or add the host to {stack.path}"))
-    return errors
+    return switched_off_errors(declared, stack)

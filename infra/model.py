@@ -22,7 +22,8 @@ LOCAL_FIELDS: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "azure": MappingProxyType({"location": "Azure location", "plan": "hosting plan (consumption, "
                                "flex-consumption, premium, dedicated)"}),
     "gcp": MappingProxyType({"region": "GCP region", "memory_mb": "Cloud Functions memory"}),
-    "onprem": MappingProxyType({"host": "name of a host in the stack's onprem.hosts", "memory_mb":
+    "onprem": MappingProxyType({"host": "name of a host in the stack's onprem.hosts, or {stack: host name}; with a "
+                                "mapping the workflow runs on-prem only in the stacks it names", "memory_mb":
                                 "address-space limit for the runner"}),
 })
 AZURE_PLANS = ("consumption", "flex-consumption", "premium", "dedicated")
@@ -166,6 +167,19 @@ class Workflow:
         if spec is not None and name in spec.overrides:
             return spec.overrides[name]
         return self.function.memory_mb if name == "memory_mb" else None
+
+    def host_in(self, stack: str) -> str | None:
+        """Return the on-prem host this workflow names for a stack (a name, or a {stack: host} mapping), else None."""
+        host = self.local("onprem", "host")
+        if isinstance(host, Mapping):
+            found = host.get(stack)
+            return str(found) if found is not None else None
+        return str(host) if host is not None else None
+
+    def targets_in(self, stack: StackConfig) -> tuple[str, ...]:
+        """Return the targets this workflow deploys to in a stack: declared, enabled there, and (on-prem) mapped."""
+        mapped = not isinstance(self.local("onprem", "host"), Mapping) or self.host_in(stack.name) is not None
+        return tuple(t for t in self.target_names() if t in stack.enabled() and (t != "onprem" or mapped))
 
     def line_of(self, dotted: str) -> int:
         """Return the line declaring a field (or its closest declared parent), else the workflow's line."""

@@ -54,7 +54,7 @@ class Providers:
 
 def targets_of(wf: Workflow, stack: StackConfig) -> tuple[str, ...]:
     """Return the targets a workflow deploys to in a stack: declared by the workflow and enabled by the stack."""
-    return tuple(t for t in wf.target_names() if t in stack.enabled())
+    return wf.targets_in(stack)
 
 
 def refusals(result: LoadResult, stack: StackConfig) -> list[SpecError]:

@@ -13,6 +13,7 @@ from infra import redact
 from infra.digest import code_digest, spec_digest
 from infra.dsl import Declaration
 from infra.model import (
+    AZURE_PLANS,
     DIVERGENCE_KINDS,
     LOCAL_FIELDS,
     RUNTIMES,
@@ -40,11 +41,19 @@ CANONICAL_NAMES = frozenset(WORKFLOW_FIELDS + FUNCTION_FIELDS + RETRY_FIELDS + (
 NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SECRET_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# The fields schedule equivalence reads: a declaration with errors only elsewhere is still checked for it.
+SCHEDULE_PARTS = ("schedule", "targets", "accept", "name")
+PLACEHOLDER = Function("", "", "", 256)
+HOST_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")  # as a stack file's host name
 
 
 def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[str, int],
-                   rep: f.Reporter) -> Workflow | None:
-    """Validate a declaration; return the Workflow, or None after reporting its problems to `rep`."""
+                   rep: f.Reporter, partial: list[Workflow] | None = None) -> Workflow | None:
+    """Validate a declaration; return the Workflow, or None after reporting its problems to `rep`.
+
+    When only other fields are wrong, a schedule-only stand-in (valid schedule, targets and accepted divergences;
+    placeholder function) goes to `partial`, so schedule equivalence is judged in the same run. It is never deployed.
+    """
     args, before = decl.args, len(rep.errors)
     _no_inline_secrets(rep, "", {k: v for k, v in args.items() if k not in ("function", "notify")})
     function_args = args.get("function")
@@ -65,6 +74,11 @@ def build_workflow(decl: Declaration, rel_path: str, root: Path, lines: Mapping[
     targets = _targets(rep, args.get("targets")) if "targets" in args else None
     accepted = _accepted(rep, args.get("accept", []), targets or ())
     if len(rep.errors) > before:
+        if partial is not None and schedule and targets and accepted is not None and not any(
+                e.field.startswith(SCHEDULE_PARTS) for e in rep.errors[before:]):
+            partial.append(Workflow(name or f"{rel_path}:{decl.line}", 1, "", "", schedule, PLACEHOLDER, Retry(), 300,
+                                    False, (), targets, accepted, Location(rel_path, decl.line), frozen_map(lines),
+                                    "", ""))
         return None
     assert name and schema and description and owner and schedule and function and retry and targets
     assert timeout is not None and isinstance(overlap, bool) and notify is not None and accepted is not None
@@ -97,7 +111,7 @@ def _with_digest(wf: Workflow) -> Workflow:
 def _name(rep: f.Reporter, value: object) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
         rep.error("name", value, "is not DNS-safe (lowercase letters, digits and '-', starting with a letter, "
                   "at most 40 characters)", "rename it, e.g. 'nightly-billing'")
         return None
@@ -130,6 +144,10 @@ def _schedule(rep: f.Reporter, value: object) -> Schedule | None:
     args = value.args
     key = "expression" if value.kind == "cron" else "every"
     f.check_unknown(rep, "schedule.", args, (key, "tz", "start", "end"))
+    if value.kind == "rate" and "tz" in args:
+        # A rate counts absolute time from its start; a zone would change nothing, so it was surely meant otherwise.
+        rep.error("schedule.tz", args["tz"], "has no effect on a rate, which fires every N minutes of absolute time",
+                  "remove tz, or use cron(..., tz=...) to fire at local wall-clock times")
     expression = args.get(key)
     try:
         if value.kind == "cron":
@@ -211,7 +229,7 @@ def _env(rep: f.Reporter, value: object) -> dict[str, str] | None:
     ok = True
     for key, item in value.items():
         field = f"function.env.{key}"
-        if not isinstance(key, str) or not ENV_RE.match(key):
+        if not isinstance(key, str) or not ENV_RE.fullmatch(key):
             rep.error(field, key, "is not an environment variable name", "use UPPER_SNAKE_CASE")
             ok = False
         elif isinstance(item, SecretRef):
@@ -235,7 +253,7 @@ def _secrets(rep: f.Reporter, value: object) -> dict[str, SecretRef] | None:
     ok = True
     for key, item in value.items():
         field = f"function.secrets.{key}"
-        if not isinstance(key, str) or not ENV_RE.match(key):
+        if not isinstance(key, str) or not ENV_RE.fullmatch(key):
             rep.error(field, key, "is not an environment variable name", "use UPPER_SNAKE_CASE")
             ok = False
         elif not isinstance(item, SecretRef):
@@ -249,11 +267,10 @@ def _secrets(rep: f.Reporter, value: object) -> dict[str, SecretRef] | None:
 
 
 def _secret_name_ok(rep: f.Reporter, field: str, ref: SecretRef) -> bool:
-    """Check a secret() name: it becomes a file name under a host's secrets directory, so no path may escape it."""
-    if isinstance(ref.name, str) and SECRET_RE.match(ref.name):
+    if isinstance(ref.name, str) and SECRET_RE.fullmatch(ref.name):
         return True
-    rep.error(field, ref.name, "is not a valid secret name", "use lowercase letters, digits and '-' (at most 63), "
-              "e.g. secret('billing-db')")
+    rep.error(field, f"secret({ref.name!r})", "does not name a secret (1-63 lowercase letters, digits and '-', "
+              "starting with a letter or digit)", "write secret('billing-db') with the name the secret stores use")
     return False
 
 
@@ -286,8 +303,11 @@ def _notify(rep: f.Reporter, value: object) -> tuple[Notification, ...] | None:
         if isinstance(item, SecretRef):
             if _secret_name_ok(rep, field, item):
                 out.append(Notification("webhook", secret=item))
-        elif isinstance(item, str) and re.match(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$", item):
-            out.append(Notification("email", address=item.removeprefix("mailto:")))
+        elif isinstance(item, str) and item[:7].lower() == "mailto:" and f.EMAIL_RE.fullmatch(item[7:]):
+            out.append(Notification("email", address=item[7:]))
+        elif isinstance(item, str) and item[:7].lower() == "mailto:":
+            rep.error(field, item, "is not an e-mail address", "write 'mailto:team@example.com' (one address per "
+                      "entry, no name or spaces)")
         elif isinstance(item, str) and "://" in item:
             rep.error(field, f.redacted(item), "is a webhook URL; such URLs carry credentials and never go in git",
                       "store the URL as a secret and write secret('name') in notify")
@@ -321,9 +341,7 @@ def _overrides_ok(rep: f.Reporter, target: str, overrides: dict[str, object]) ->
     for key, item in overrides.items():
         field = f"targets.{target}.{key}"
         if key in local:
-            check = f.int_in(rep, field, item, 128, 10240) if key == "memory_mb" else \
-                _plan(rep, field, item) if key == "plan" else f.typed(rep, field, item, str, "'eu-west-1'")
-            ok = ok and check is not None
+            ok = _local_ok(rep, target, key, field, item) and ok
         elif key in CANONICAL_NAMES:
             rep.error(field, item, f"overrides the canonical field {key!r}, which must be identical on every target",
                       f"change {key} on the workflow itself; {target} may only override: {', '.join(local)}")
@@ -334,9 +352,26 @@ def _overrides_ok(rep: f.Reporter, target: str, overrides: dict[str, object]) ->
     return ok
 
 
-def _plan(rep: f.Reporter, field: str, value: object) -> str | None:
-    from infra.model import AZURE_PLANS
-    return f.choice(rep, field, value, AZURE_PLANS)
+def _local_ok(rep: f.Reporter, target: str, key: str, field: str, value: object) -> bool:
+    if key == "memory_mb":
+        return f.int_in(rep, field, value, 128, 10240) is not None
+    if key == "plan":
+        return f.choice(rep, field, value, AZURE_PLANS) is not None
+    if key == "host":
+        return _host_ok(rep, field, value)
+    return f.region(rep, field, value, target) is not None  # aws/gcp region, azure location
+
+
+def _host_ok(rep: f.Reporter, field: str, value: object) -> bool:
+    """Check an on-prem host override: one host name for every stack, or a mapping of stack name to host name."""
+    if isinstance(value, str) and HOST_RE.fullmatch(value):
+        return True
+    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, str) and HOST_RE.fullmatch(v)
+                                                 for k, v in value.items()):
+        return True
+    rep.error(field, value, "is not a host name, nor a mapping of stack names to host names",
+              "write 'host': 'batch-01', or 'host': {'prod': 'batch-02', 'staging': 'batch-01'}")
+    return False
 
 
 def _accepted(rep: f.Reporter, value: object, targets: tuple[TargetSpec, ...]) -> tuple[AcceptedDivergence, ...] | None:

@@ -183,8 +183,7 @@ class Declared:
 
     def expected_targets(self, wf: Workflow) -> tuple[str, ...]:
         """Return the targets a workflow must be deployed to in this stack."""
-        enabled = self.stack.enabled()
-        return tuple(t for t in wf.target_names() if t in enabled)
+        return wf.targets_in(self.stack)
 
 
 _KNOWN: dict[tuple[str, str], Declared] = {}

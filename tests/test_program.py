@@ -22,7 +22,7 @@ from targets_support import (
 
 from infra import naming, program
 from infra.bundle import bundle
-from infra.errors import SpecInvalid
+from infra.errors import SpecInvalid, UsageError
 from infra.loader import load_repo
 from infra.preflight.capture import Capture, capture
 from infra.stamps import KEYS
@@ -153,7 +153,7 @@ def test_wrong_stack_config_stops_the_program_with_the_validate_errors(tmp_path:
 
 
 def test_a_missing_stack_is_refused_with_the_stacks_there_are(tmp_path: Path) -> None:
-    with pytest.raises(SpecInvalid, match="use one of: prod, staging"):
+    with pytest.raises(UsageError, match=r"there is no Pulumi.dev.yaml in .*; stacks here: prod, staging"):
         program.run(with_staging_vault(scratch_repo(tmp_path)), "dev")
 
 
@@ -188,7 +188,7 @@ def test_the_pulumi_entry_point_builds_the_selected_stack() -> None:
 
 
 def test_the_pulumi_entry_point_turns_user_errors_into_a_run_error_without_traceback() -> None:
-    with pytest.raises(pulumi.RunError, match=r"(?s)lockstep: 1 error\(s\).*Pulumi.dev.yaml:1: stack: 'dev'"):
+    with pytest.raises(pulumi.RunError, match=r"(?s)lockstep: 1 error\(s\).*stack 'dev': there is no Pulumi.dev.yaml"):
         capture(program.main, stack="dev")
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from infra.cli_schedule import register
+from infra.errors import UsageError
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -28,9 +29,9 @@ def test_fires_prints_utc_instants_as_json(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_fires_exits_non_zero_with_the_platform_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["schedule", "fires", "--platform", "gcp-scheduler", "--expression", "0 9 L * *",
-                         "--after", "2026-03-01T00:00:00Z", "--count", "1", "--json"], capsys)
-    assert code == 2 and "does not support L" in err
+    with pytest.raises(UsageError, match="does not support L"):
+        _run(["schedule", "fires", "--platform", "gcp-scheduler", "--expression", "0 9 L * *",
+              "--after", "2026-03-01T00:00:00Z", "--count", "1", "--json"], capsys)
 
 
 def test_translate_json_lists_every_platform_or_its_refusal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -50,7 +50,7 @@ def declaration(root: Path, stack_name: str, workflows: Sequence[str] = (), targ
                                      f"use one of: {', '.join(sorted(known))}") for w in unknown])
     declared, refused = [], []
     cache: dict[tuple[str, str], str] = {}
-    deployed = frozenset((wf.name, s.name) for wf in repo.workflows for s in wf.targets if s.name in stack.enabled())
+    deployed = frozenset((wf.name, t) for wf in repo.workflows for t in wf.targets_in(stack))
     for wf in repo.workflows:
         if workflows and wf.name not in workflows:
             continue

@@ -184,7 +184,7 @@ def _evaluate_all(items: Sequence[tuple[Workflow, str]], stack: StackConfig, roo
 
 def _narrow(wf: Workflow, stack: StackConfig) -> tuple[list[str], StackConfig | None]:
     """Return the notes on targets the program refuses, and the stack without them (None: nothing to build)."""
-    targets = [t for t in wf.target_names() if t in stack.enabled()]
+    targets = list(wf.targets_in(stack))
     refused = {t: fidelity.refusals(wf, stack, t) for t in targets}
     notes = [f"{stack.name}: the program refuses {wf.name} on {t}: {e.render()}"
              for t, errs in refused.items() for e in errs]

@@ -28,6 +28,9 @@ from zoneinfo import ZoneInfo
 
 MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+# crontab(5)'s nicknames and their five-field meaning; @reboot has none, so it is left to the field count.
+NICKNAMES = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+             "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
 RATE_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
 
@@ -80,10 +83,13 @@ def parse_cron(expr: str) -> CronSpec:
     if not isinstance(expr, str):
         raise CronSyntaxError(f"expected a string such as '0 2 * * *', got {type(expr).__name__}")
     parts = expr.split()
+    if len(parts) == 1 and parts[0].lower() in NICKNAMES:
+        raise CronSyntaxError(f"is a cron nickname, which not every platform accepts; write "
+                              f"{NICKNAMES[parts[0].lower()]!r} instead")
     if len(parts) != 5:
         raise CronSyntaxError(
-            f"has {len(parts)} fields; the canonical form has 5 (minute hour day-of-month month day-of-week), "
-            "no seconds and no year"
+            f"has {len(parts)} field{'s' if len(parts) != 1 else ''}; the canonical form has 5 (minute hour "
+            "day-of-month month day-of-week), no seconds and no year, e.g. '0 2 * * *' for 02:00 every day"
         )
     minute, hour, dom, month, dow = parts
     minutes = _parse_field(minute, *_FIELDS[0][1:])

@@ -322,10 +322,19 @@ def _window(canon: tuple[CalendarSpec, str, bool], ev: Evaluator, guarded: bool,
     verb = "springs forward" if trans.is_gap else "falls back"
     assumed = zname == ev.zone and (ev.assumed_gap if trans.is_gap else ev.assumed_overlap)
     local = from_epoch(trans.at + trans.before).strftime("%Y-%m-%d %H:%M")
-    detail = (f"{zname} {verb} at {local} local ({_iso([trans.at])[0]}); canonical fires "
-              f"{', '.join(_iso(only_c[:3])) or 'nothing extra'}, {ev.platform} fires "
-              f"{', '.join(_iso(only_p[:3])) or 'nothing extra'}" + (" (platform rule assumed)" if assumed else ""))
+    detail = (f"{zname} {verb} at {local} local ({_iso([trans.at])[0]}); {_difference(only_c, only_p, ev.platform)}"
+              + (" (platform rule assumed)" if assumed else ""))
     return Divergence(kind, _iso(only_c[:3]), _iso(only_p[:3]), detail, assumed, min(only_c[:1] + only_p[:1]))
+
+
+def _difference(only_c: Sequence[int], only_p: Sequence[int], platform: str) -> str:
+    """Say what differs: a run the platform misses, one it adds, or one it moves."""
+    canon, plat = ", ".join(_iso(only_c[:3])), ", ".join(_iso(only_p[:3]))
+    if only_c and only_p:
+        return f"the canonical schedule fires {canon}, {platform} fires {plat} instead"
+    if only_c:
+        return f"the canonical schedule fires {canon}, {platform} does not fire then (a run is lost)"
+    return f"{platform} also fires {plat}, which the canonical schedule does not (a run is doubled)"
 
 
 def _until_past(instants: Iterator[int], end: int) -> list[int]:

@@ -115,7 +115,9 @@ def _azure(spec: CronSpec, tz: str, plan: str, os_name: str, _host: str) -> Nati
     if spec.nth_dow is not None:
         first, last = r.nth_days(spec.nth_dow[1])
         dom, dow = f"{first}-{last}", str(spec.nth_dow[0])
-        notes = ("NCRONTAB ANDs day and day-of-week, so days 1-7 with a weekday is 'the first such weekday'",)
+        nth = ("first", "second", "third", "fourth", "fifth")[spec.nth_dow[1] - 1]
+        notes = (f"NCRONTAB ANDs day and day-of-week, so days {first}-{last} with a weekday is 'the {nth} such "
+                 "weekday'",)
     elif spec.dow_restricted:
         dow = r.unix_field(spec.dows, 0, 6)
     expr = f"0 {minute} {hour} {dom} {r.unix_field(spec.months, 1, 12)} {dow}"
@@ -128,9 +130,10 @@ def _gcp(spec: CronSpec, tz: str, _plan: str, _os: str, _host: str) -> Native | 
         return Refusal("gcp", "Google Cloud Scheduler does not support 'L' (last day of the month)",
                        "use fixed days of the month, or drop gcp from this workflow's targets")
     if spec.nth_dow is not None:
-        return Refusal("gcp", f"Google Cloud Scheduler has no '#' for '{r.DAY_NAMES[spec.nth_dow[0]]}#"
-                       f"{spec.nth_dow[1]}', and unix cron ORs day-of-month with day-of-week, so 'days 1-7 and "
-                       "Monday' cannot be written either",
+        day, nth = r.DAY_NAMES[spec.nth_dow[0]], spec.nth_dow[1]
+        first, last = r.nth_days(nth)
+        return Refusal("gcp", f"Google Cloud Scheduler has no '#' for '{day}#{nth}', and unix cron ORs "
+                       f"day-of-month with day-of-week, so 'days {first}-{last} and {day}' cannot be written either",
                        "use a day-of-month schedule (e.g. '0 9 1 * *'), or drop gcp from this workflow's targets")
     return Native("gcp", _unix_line(spec), tz, {"time_zone": tz})
 
@@ -154,7 +157,8 @@ def _host(schedule: Schedule, platform: str, host: str) -> Native | Refusal:
         "UTC (systemd bug #8647 loses a host zone's repeated hour)"
     return Native(platform, form.expression, form.timezone, settings, (
         f"{platform} starts the runner at a superset of the canonical minutes, every hour, in {where}; the runner's "
-        "guard (canonical.fires_at_minute, the rate's anchor, start and end) keeps only the canonical instants",))
+        "guard (the canonical schedule in its own zone, the rate's anchor, start and end) keeps only the canonical "
+        "instants",))
 
 
 def _unbounded(schedule: Schedule, platform: str) -> Refusal:

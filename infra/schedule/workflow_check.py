@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from infra.model import DIVERGENCE_KINDS, StackConfig, Workflow
@@ -21,6 +21,7 @@ class Finding:
     level: str  # "error" | "warning" | "ok"
     message: str
     verdict: Verdict
+    stack: str = ""  # "" when the repo has no stack and defaults were used
 
 
 def contexts(workflow: Workflow, stack: StackConfig | None) -> tuple[TargetContext, ...]:
@@ -32,7 +33,8 @@ def contexts(workflow: Workflow, stack: StackConfig | None) -> tuple[TargetConte
             os_name = stack.azure.os if stack and stack.azure else "linux"
             out.append(TargetContext("azure", "azure", azure_plan=plan, azure_os=os_name))
         elif spec.name == "onprem":
-            out.extend(_onprem(spec.overrides.get("host"), stack))
+            if stack is None or "onprem" in workflow.targets_in(stack):
+                out.extend(_onprem(workflow.host_in(stack.name) if stack else None, stack))
         else:
             out.append(TargetContext(spec.name, spec.name))
     return tuple(out)
@@ -113,11 +115,18 @@ def advice(target: str, kind: str) -> str:
 
 
 def check_all(workflows: Sequence[Workflow], stacks: Sequence[StackConfig], horizon_days: int = 400,
-              start: dt.datetime | None = None) -> tuple[Finding, ...]:
-    """Check every workflow under every stack (or under defaults when the repo has no stack)."""
+              start: dt.datetime | None = None,
+              skip: Collection[tuple[str, str]] = ()) -> tuple[Finding, ...]:
+    """Check every workflow under every stack (or under defaults when the repo has no stack).
+
+    `skip` holds (workflow, stack) pairs the loader found unusable (e.g. a host the stack lacks): they are not checked.
+    """
     found: list[Finding] = []
     options: list[StackConfig | None] = list(stacks) or [None]
     for stack in options:
         for wf in workflows:
-            found.extend(check_workflow(wf, stack, horizon_days, start))
+            if stack is not None and (wf.name, stack.name) in skip:
+                continue
+            found.extend(dataclasses.replace(f, stack=stack.name if stack else "")
+                         for f in check_workflow(wf, stack, horizon_days, start))
     return tuple(found)

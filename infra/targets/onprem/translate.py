@@ -65,8 +65,8 @@ class OnpremDesired:
 def host_of(wf: Workflow, stack: StackConfig) -> OnpremHost:
     """Return the host a workflow runs on: its local `host`, else the stack's first host."""
     assert stack.onprem is not None
-    name = wf.local("onprem", "host")
-    host = stack.onprem.host(str(name)) if name is not None else stack.onprem.hosts[0]
+    name = wf.host_in(stack.name)
+    host = stack.onprem.host(name) if name is not None else stack.onprem.hosts[0]
     if host is None:  # the loader reports unknown hosts; this guards callers that skipped it
         raise ValueError(f"workflow {wf.name!r}: host {name!r} is not in stack {stack.name!r}")
     return host
