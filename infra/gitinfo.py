@@ -50,6 +50,17 @@ def changed_paths(root: Path) -> set[str] | None:
     return {p.strip('"').removeprefix(prefix) for line in status.splitlines() for p in line[3:].split(" -> ")}
 
 
+def changed_since_main(root: Path) -> set[str]:
+    """Return the repo-relative paths committed on this branch since its merge-base with main (empty without one)."""
+    try:
+        base = git(root, "merge-base", "HEAD", "main").strip()
+        changed = git(root, "diff", "--name-only", base, "HEAD", "--", ".")
+        prefix = git(root, "rev-parse", "--show-prefix").strip()
+    except GitError:  # no main, or no commit yet: only the uncommitted changes are new
+        return set()
+    return {p.removeprefix(prefix) for p in changed.splitlines() if p}
+
+
 def workflow_paths(wf: Workflow) -> tuple[str, str]:
     """Return the repo-relative paths that define a workflow: its file and its function's source directory."""
     return wf.location.path, wf.function.source

@@ -10,7 +10,7 @@ from infra import hosts, isolated
 from infra.config import load_stack, switched_off_errors
 from infra.errors import SpecError, SpecInvalid, UsageError
 from infra.fields import Reporter
-from infra.gitinfo import changed_paths
+from infra.gitinfo import changed_paths, changed_since_main
 from infra.horizon import Horizon
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.schedule.canonical import parse_cron
@@ -140,7 +140,7 @@ def _duplicates(workflows: list[Workflow], root: Path) -> list[SpecError]:
     twins = [group for group in groups.values() if len(group) > 1]
     if not twins:
         return []
-    changed = changed_paths(root) or set()
+    changed = (changed_paths(root) or set()) | changed_since_main(root)  # new on this branch, or not committed
     errors: list[SpecError] = []
     for group in twins:
         # Committed declarations first: they were there before, so the others are the ones that reuse the name.

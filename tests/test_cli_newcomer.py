@@ -116,7 +116,7 @@ def test_explicit_none_and_a_secret_named_none_are_reported_not_raised(repo: Pat
     _no_crash(result)
     assert result.returncode == 1
     assert "nightly_report.py:7: owner: None — is required — add owner=... to the declaration" in result.stderr
-    assert "function.secrets.DB_PASSWORD: 'secret(None)' — does not name a secret" in result.stderr
+    assert "function.secrets.DB_PASSWORD: '<redacted 12 characters>' — does not name a secret" in result.stderr
 
 
 # 8: bad input that used to be accepted.

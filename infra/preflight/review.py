@@ -81,6 +81,9 @@ def only_stamps(change: tuple[str, str | None, str | None], pairs: Mapping[str, 
     return old == new
 
 
+OWN_FILES = (".lockstep/",)  # Lockstep's own cache, plans and drift records: never the user's change
+
+
 def head_state(root: Path) -> str:
     """Describe what "head" is: HEAD's commit, plus the uncommitted files of the working tree if there are any."""
     if not is_work_tree(root):
@@ -89,7 +92,8 @@ def head_state(root: Path) -> str:
         commit = git(root, "rev-parse", "--short=12", "HEAD").strip()
     except GitError:  # a repository without a first commit yet
         commit = "(no commit yet)"
-    dirty = [line[3:].strip('"') for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines()]
+    dirty = [path for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
+             if not (path := line[3:].strip('"')).startswith(OWN_FILES)]
     if not dirty:
         return f"HEAD {commit}"
     shown = ", ".join(dirty[:3]) + (", …" if len(dirty) > 3 else "")

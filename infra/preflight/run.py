@@ -160,8 +160,8 @@ def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflo
         if found[-1] is None:
             todo.append((len(found) - 1, wf, commit, k))
     total = len(result.workflows)
-    tick(total - len(todo), total)
     if todo:
+        tick(total - len(todo), total)
         made = _evaluate_all([(wf, commit) for _, wf, commit, _ in todo], stack, result.root, build,
                              _rules(result, stack))
         for (i, _wf, _commit, k), made_slice in zip(todo, made, strict=True):
