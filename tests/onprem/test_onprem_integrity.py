@@ -21,7 +21,8 @@ def test_onprem_missing_end_marker_refuses_the_delete_and_changes_nothing(onprem
                                                                           tmp_path: Path) -> None:
     root = write_repo(tmp_path / "marker", onprem_host, {"mark-a": "1 2 * * *", "mark-b": "3 4 * * *"})
     engine.up(root)
-    table = onprem_host.crontab().replace("# lockstep:end mark-a\n", "") + "9 9 * * * /bin/true  # the operator's\n"
+    before, operator = onprem_host.crontab(), "9 9 * * * /bin/true  # the operator's\n"
+    table = before.replace("# lockstep:end mark-a\n", "") + operator
     assert onprem_host.as_user("crontab", "-", stdin=table).returncode == 0  # a hand edit lost the end marker
     (root / "workflows" / "mark_a.py").unlink()  # the user removes workflow mark-a: `pulumi up` deletes it
     with pytest.raises(ProviderFailed, match=r"step delete: crontab line \d+ begins the block of 'mark-a' but its "
@@ -30,7 +31,7 @@ def test_onprem_missing_end_marker_refuses_the_delete_and_changes_nothing(onprem
     assert onprem_host.crontab() == table  # mark-b's block and the operator's line are still there, byte for byte
     assert (_root(onprem_host, "marker", "mark-a") / "current").exists()
     assert json.loads((_root(onprem_host, "marker", "mark-a") / "manifest.json").read_text())["state"] == "active"
-    fixed = table.replace("# lockstep:begin mark-b", "# lockstep:end mark-a\n# lockstep:begin mark-b")
+    fixed = before + operator  # the marker back where it was (the blocks' order depends on which deploy wrote first)
     assert onprem_host.as_user("crontab", "-", stdin=fixed).returncode == 0  # the operator restores the marker
     engine.up(root)
     assert "mark-a" not in onprem_host.crontab() and "9 9 * * * /bin/true" in onprem_host.crontab()
