@@ -92,3 +92,18 @@ def test_a_workflow_no_target_can_build_is_still_judged_and_blocks(tmp_path: Pat
     assert found == {("aws", "canonical-fields-within-tolerance"), ("gcp", "canonical-fields-within-tolerance"),
                      ("aws", "workflow-on-every-target"), ("gcp", "workflow-on-every-target")}
     assert counts(result.changes)["aws"]["delete"] > 0  # its old resources would go; the other workflow stays
+
+
+def test_a_changed_variable_reads_as_the_azure_setting_by_name_and_its_stamps_as_restamps(tmp_path: Path,
+                                                                                          cache: Path) -> None:
+    from infra.preflight import report_common
+
+    root = scratch_repo(tmp_path / "repo")
+    edit(root / "workflows" / "hourly_inventory_snapshot.py", '"ber,nyc,sgp"', '"ber,nyc,sgp,syd"')
+    result = preview(root, "staging", cache_dir=cache)
+    azure = next(g for g in report_common.groups(result.changes)
+                 if g.target == "azure" and g.workflow == "inventory-snapshot")
+    lines = [line for c in azure.shown for line in report_common.leaf_lines(c, report_common.group_pairs(azure))]
+    assert 'siteConfig.appSettings.WAREHOUSES: "ber,nyc,sgp" → "ber,nyc,sgp,syd"' in lines
+    assert not [line for line in lines if "appSettings[" in line or "LOCKSTEP_DIGEST" in line]
+    assert report_common.tally(azure).startswith("1 to update")

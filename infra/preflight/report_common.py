@@ -121,11 +121,11 @@ def group_pairs(g: Group) -> dict[str, str]:
 
 
 def tally(g: Group) -> str:
-    """Return a group's counts, e.g. '1 update, 9 restamped'."""
+    """Return a group's counts the way `pulumi preview` words them, e.g. '1 to update, 9 only restamped'."""
     ops: dict[str, int] = {}
     for c in g.shown:
         ops[c.op] = ops.get(c.op, 0) + 1
-    parts = [f"{n} {op}" for op, n in ops.items()]
+    parts = [f"{n} to {op}" for op, n in ops.items()]
     if g.stamps_only:
-        parts.append(f"{len(g.stamps_only)} restamped only")
+        parts.append(f"{len(g.stamps_only)} only restamped")
     return ", ".join(parts)

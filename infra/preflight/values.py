@@ -88,11 +88,28 @@ def _walk(value: Any, path: str, out: dict[str, str]) -> None:
     elif isinstance(value, dict) and value:
         for k in sorted(value):
             _walk(value[k], f"{path}.{k}" if path else k, out)
+    elif isinstance(value, list) and value and (named := _by_name(value)) is not None:
+        for k in sorted(named):
+            _walk(named[k], f"{path}.{k}", out)
     elif isinstance(value, list) and value:
         for i, v in enumerate(value):
             _walk(v, f"{path}[{i}]", out)
     else:
         out[path] = shown(value)
+
+
+def _by_name(items: list[Any]) -> dict[str, Any] | None:
+    """Return a list of `{name, value}` pairs (app settings, environment variables) as {name: value}, else None.
+
+    Keyed by name, a reviewer reads `siteConfig.appSettings.LOCKSTEP_ENTRY` rather than an index, and adding one
+    setting shows one new leaf instead of shifting every later index.
+    """
+    if not all(isinstance(i, dict) and set(i) == {"name", "value"} and isinstance(i["name"], str) for i in items):
+        return None
+    names = [i["name"] for i in items]
+    if len(set(names)) != len(names) or any(not n or "." in n or "[" in n for n in names):
+        return None
+    return {i["name"]: i["value"] for i in items}
 
 
 def shown(value: Any) -> str:
