@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--ledger-remote", default="origin")
     p.add_argument("--ledger-branch", default=BRANCH)
     p.add_argument("--root", type=Path, default=None)
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: one document with the ledger entry written (errors as {ok, exit, errors})")
     p.set_defaults(func=cmd_breakglass)
 
 
@@ -45,8 +48,8 @@ def cmd_breakglass(args: argparse.Namespace) -> int:
         entry = writer.record_unleased("break-glass", evidence={
             "action": "open", "workflow": args.workflow, "target": args.target, "reason": args.reason,
             "expires": breakglass.expires_at(args.expires, now)})
-        print(f"break-glass open on {args.workflow}/{args.target} in {args.stack} until {entry.evidence['expires']} "
-              f"(ledger entry {entry.seq})")
+        _say(args, f"break-glass open on {args.workflow}/{args.target} in {args.stack} until "
+             f"{entry.evidence['expires']} (ledger entry {entry.seq})", entry.seq, dict(entry.evidence))
         return 0
     if key not in found:
         raise LockstepError(f"--workflow/--target: {args.workflow}/{args.target} — has no open break-glass in "
@@ -57,5 +60,14 @@ def cmd_breakglass(args: argparse.Namespace) -> int:
     entry = writer.record_unleased(kind, evidence={"action": "close", "workflow": args.workflow,
                                                    "target": args.target, "resolution": args.resolution,
                                                    "reason": args.reason})
-    print(f"break-glass closed on {args.workflow}/{args.target} ({args.resolution}; ledger entry {entry.seq})")
+    _say(args, f"break-glass closed on {args.workflow}/{args.target} ({args.resolution}; ledger entry {entry.seq})",
+         entry.seq, dict(entry.evidence))
     return 0
+
+
+def _say(args: argparse.Namespace, line: str, seq: int, evidence: dict[str, Any]) -> None:
+    """Print what was recorded: the sentence, or with --format json the entry's sequence number and evidence."""
+    if args.format == "json":
+        print(json.dumps({"ok": True, "exit": 0, "stack": args.stack, "entry": seq, **evidence}, indent=2))
+    else:
+        print(line)

@@ -3,6 +3,7 @@ once expired, rollouts stop until someone records adopt or revert. GitHub facts 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,16 @@ def test_an_expired_break_glass_demands_adopt_or_revert(world: World, capsys: py
     assert "expired" in world.lines[-1] and "adopt|revert" in world.lines[-1]
     assert glass(world, "close") == 1
     assert "--resolution" in capsys.readouterr().err
-    assert glass(world, "close", "--resolution", "revert", "--reason", "restored by the pipeline") == 0
+    capsys.readouterr()
+    assert glass(world, "close", "--resolution", "revert", "--reason", "restored by the pipeline",
+                 "--format", "json") == 0
+    closed = json.loads(capsys.readouterr().out)
+    assert closed["ok"] and closed["action"] == "close" and closed["resolution"] == "revert"
+    assert closed["entry"] == world.entries()[-1].seq  # type: ignore[attr-defined]
     assert world.run(world.repo.at_b) == OK, world.lines
+    assert glass(world, "close", "--resolution", "adopt", "--format", "json") == 1  # nothing open any more
+    refused = json.loads(capsys.readouterr().out)
+    assert refused["ok"] is False and refused["exit"] == 1 and "no open break-glass" in refused["errors"][0]["message"]
 
 
 RECORDED = {
