@@ -5,14 +5,18 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from infra import fidelity
+from infra import fidelity, imports
 from infra.errors import SpecError
 from infra.horizon import Horizon, anchored
 from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
 from infra.schedule.workflow_check import Finding, advice, check_all
+from infra.targets.aws import facts as aws_facts
+from infra.targets.gcp import facts as gcp_facts
 
 LATER_CHECKS = "platform limits, schedule equivalence and overlap"
+# The targets whose components take an import record, and the child roles of each (infra/imports.py).
+IMPORTABLE = {"aws": aws_facts.IMPORTABLE, "gcp": gcp_facts.IMPORTABLE}
 
 
 def validate_repo(root: Path, horizon: Horizon | None = None) -> LoadResult:
@@ -41,9 +45,17 @@ def validate_repo(root: Path, horizon: Horizon | None = None) -> LoadResult:
             continue
         seen.add(key)
         (errors if finding.level == "error" else warnings).append(_as_error(wf, finding))
+    errors += _import_records(result)
     errors.sort(key=lambda e: (e.path, e.line, e.field))
     return dataclasses.replace(result, errors=tuple(errors), warnings=tuple(warnings),
                                skipped=_skipped(result), horizon=horizon)
+
+
+def _import_records(result: LoadResult) -> list[SpecError]:
+    """Return every problem of the workflows' import records (workflows/<file>.import.json)."""
+    stacks = {s.name for s in result.stacks}
+    return [e for wf in result.workflows
+            for e in imports.check(result.root, wf.location.path, wf.name, stacks, IMPORTABLE)]
 
 
 def _refusals(workflows: tuple[Workflow, ...], stack: StackConfig, blocked: frozenset[tuple[str, str]]

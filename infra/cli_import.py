@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--stack", required=True, help="the stack whose accounts, projects and hosts are read")
     p.add_argument("--target", action="append", default=[], choices=TARGET_NAMES,
                    help="only this target (repeatable)")
-    p.add_argument("--format", default="table", choices=("table", "json", "markdown"))
+    p.add_argument("--format", default="table", choices=("table", "json", "markdown"),
+                   help="discover: the report's form; adopt: json prints the files written as one JSON object")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     p.add_argument("--name", action="append", default=[], metavar="KEY=NAME",
                    help="adopt: the workflow name for an item (default: derived from its name)")
     p.add_argument("--owner", default="", help="adopt: the owner the workflow files name (an e-mail address)")
@@ -59,6 +62,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     from infra.importer.write import adopt
 
     names = dict(n.split("=", 1) for n in args.name if "=" in n)
-    for written in adopt(args.root, repo, stack, inv, ov, args.keys, names, args.owner):
-        print(f"wrote {written}")
+    written = adopt(repo.root, repo, stack, inv, ov, args.keys, names, args.owner)
+    if args.format == "json":
+        print(json.dumps({"ok": True, "stack": stack.name, "written": written}, indent=2))
+    else:
+        print("\n".join(f"wrote {w}" for w in written))
+        print(f"next: commit them; `lockstep preview --stack {stack.name}` shows the imports, and the next "
+              "`pulumi up` adopts the live resources (delete each .import.json once every stack listed is updated)")
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pulumi
 
-from infra import fidelity
+from infra import fidelity, imports
 from infra.checks import validate_repo
 from infra.component import WorkflowComponent
 from infra.errors import LockstepError, SpecError, SpecInvalid
@@ -69,7 +69,7 @@ def build_one(wf: Workflow, stack: StackConfig, root: Path, commit: str, *, prov
     for target in targets:
         fidelity.require(wf, stack, target)
     chosen = (providers or Providers(stack, prefix=f"{wf.name}-")).for_workflow(wf, targets)
-    ctx = Context(stack, root, commit, epoch)
+    ctx = Context(stack, root, commit, epoch, imports.read(root, wf.location.path, stack.name))
     return WorkflowComponent(wf, ctx, targets, pulumi.ResourceOptions(providers=chosen))
 
 

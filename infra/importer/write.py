@@ -1,8 +1,10 @@
-"""Write adopted workflow files: refuse collisions and overlaps, then prove each file validates to what was found.
+"""Write adopted workflow files and their import records: refuse collisions and overlaps, then prove each file
+validates to what was found.
 
 A name already declared, a file already there, an item that overlaps a declared workflow (same code, equivalent
 fire times) or two copies of one exact-duplicate group are reported and nothing is written. Each file written is
 loaded back; unless it validates and declares the discovered schedule, function and timeout, it is removed again.
+Beside it goes `workflows/<file>.import.json`: the live children's import IDs for this stack (infra/imports.py).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from infra import imports
 from infra.errors import LockstepError
 from infra.importer.discover import Inventory, Item
 from infra.importer.overlap import HORIZON_DAYS, Overlap
+from infra.importer.record import live_children
 from infra.importer.to_workflow import Draft, draft, workflow_name
 from infra.loader import LoadResult, load_repo
 from infra.model import StackConfig, Workflow
@@ -26,10 +30,12 @@ def adopt(root: Path, repo: LoadResult, stack: StackConfig, inv: Inventory, ov: 
     by_key = {i.key: i for i in inv.items}
     problems = [f"{k}: not found (run `lockstep import discover` for the keys)" for k in keys if k not in by_key]
     drafts: list[tuple[Item, Draft]] = []
+    live: dict[str, Mapping[str, imports.LiveChild]] = {}
     for key in (k for k in keys if k in by_key):
         item = by_key[key]
         try:
             drafts.append((item, draft(item, stack, names.get(key) or workflow_name(item), owner)))
+            live[key] = live_children(item, inv.items)
         except LockstepError as exc:
             problems.append(str(exc).removeprefix("import adopt: "))
     problems += _collisions(root, repo.workflows, drafts, ov)
@@ -38,7 +44,10 @@ def adopt(root: Path, repo: LoadResult, stack: StackConfig, inv: Inventory, ov: 
     written = []
     for item, d in drafts:
         _write(root, item, d)
-        written.append(d.file)
+        record = imports.record_path(d.file)
+        (root / record).write_text(imports.render(d.name, {stack.name: {item.found.target: live[item.key]}}),
+                                   encoding="utf-8")
+        written += [d.file, record]
     return written
 
 
@@ -49,8 +58,9 @@ def _collisions(root: Path, declared: Sequence[Workflow], drafts: Sequence[tuple
         if d.name in names:
             out.append(f"{item.key}: workflow {d.name!r} already exists ({names[d.name].location.path}); "
                        f"choose another with --name {item.key}=NAME")
-        elif (root / d.file).exists():
-            out.append(f"{item.key}: {d.file} already exists; choose another name with --name {item.key}=NAME")
+        elif (root / d.file).exists() or (root / imports.record_path(d.file)).exists():
+            out.append(f"{item.key}: {d.file} (or its import record) already exists; choose another name with "
+                       f"--name {item.key}=NAME")
         out += [f"{item.key}: overlaps workflow {wf.name!r} ({wf.location.path}): the same code at equivalent fire "
                 "times; it is already declared" for wf in declared if _overlaps(item, wf)]
         if not (root / "workflows" / d.source).is_dir():

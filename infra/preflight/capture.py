@@ -87,7 +87,7 @@ class LockstepMocks(pulumi.runtime.Mocks):
         elif token.startswith("azure-native:"):
             outs.setdefault("name", args.name)
             return _azure_id(token, args.name, outs), _azure_outputs(token, short, outs)
-        return f"{args.name}-{short}", outs
+        return args.resource_id or f"{args.name}-{short}", outs  # an import keeps the live resource's ID
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         """Answer invokes; the components make none, so an invoke is a bug worth seeing."""
@@ -161,6 +161,7 @@ def _record(request: Any, urn: str) -> Registration:
         "additionalSecretOutputs": list(request.additionalSecretOutputs),
         "providers": dict(request.providers),
         "version": request.version,
+        "import": request.importId,  # the live resource's ID the import option adopts ("" for none)
     }
     return Registration(
         urn=urn, type=request.type, name=request.name, custom=request.custom, parent=request.parent,

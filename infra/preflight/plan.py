@@ -21,7 +21,8 @@ from infra.preflight.capture import Registration
 from policies.lib import stamps_of, target_of
 
 _TOP = re.compile(r"[.\[(]")  # where a leaf path leaves its top-level input key
-OPS = ("create", "replace", "update", "delete", "same")
+OPS = ("create", "import", "replace", "update", "delete", "same")
+NAME_KEYS = {"name", "groupName"}  # an adopted child's physical names: the import record keeps the live ones
 
 
 class Resource(NamedTuple):
@@ -43,6 +44,7 @@ class Resource(NamedTuple):
     values: str = ""  # values.encode() of the input leaves, secrets redacted: what old -> new shows
     replace_on: str = ""  # the replaceOnChanges option, comma-separated
     dynamic: str = ""  # a dynamic resource's provider reference and inputs, for its provider's own diff
+    import_id: str = ""  # the live resource the import option adopts (infra/imports.py), "" for none
 
     def hashes(self) -> dict[str, str]:
         """Return the input key hashes as a mapping."""
@@ -51,7 +53,8 @@ class Resource(NamedTuple):
 
 @dataclass(frozen=True)
 class Change:
-    """One resource's fate: create, replace (with why), update (with the input keys that change), delete or same."""
+    """One resource's fate: create, import (a live resource adopted), replace (with why), update (with the input
+    keys that change), delete or same."""
 
     op: str
     resource: Resource
@@ -90,7 +93,7 @@ def summarize(reg: Registration, root: Path, workflow: str = "") -> Resource:
     return Resource(reg.urn, reg.type, reg.name, reg.custom, target_of(reg.type) or _component_target(reg.type),
                     stamps.get("lockstep-workflow") or workflow, _key_hashes(reg.inputs, leaves, str(root)),
                     bool(stamps), reg.provider.rsplit("::", 1)[0] if reg.provider else "", values.encode(leaves),
-                    ",".join(reg.options.get("replaceOnChanges") or ()), dynamic)
+                    ",".join(reg.options.get("replaceOnChanges") or ()), dynamic, str(reg.options.get("import") or ""))
 
 
 def _key_hashes(inputs: Mapping[str, Any], leaves: Mapping[str, str], root: str) -> str:
@@ -126,12 +129,17 @@ def diff(base: Iterable[Resource], head: Iterable[Resource]) -> list[Change]:
     out: list[Change] = []
     for r in head:
         old = before.pop(r.urn, None)
-        if old is None:
-            out.append(Change("create", r))
+        if old is None:  # new to the stack: created, or adopted from a live resource by its import ID
+            out.append(Change("import" if r.import_id else "create", r))
             continue
         a, b = old.hashes(), r.hashes()
         keys = tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))) if old.fields != r.fields else ()
         why = replace.reasons(old, r, keys, old_providers, new_providers) if r.custom else ()
+        if r.import_id and r.import_id != old.import_id:  # Pulumi replaces the resource in the stack by the import
+            why = (*why, f"the import record adopts {r.import_id} in place of the resource the stack holds")
+        elif old.import_id and not r.import_id and set(keys) & NAME_KEYS:
+            why = (*why, f"the import record is gone, so {old.import_id} loses its live name, and a new name is a "
+                         "new resource")
         op = "replace" if why else "update" if keys else "same"
         out.append(Change(op, r, keys, why, old))
     out.extend(Change("delete", r, old=r) for r in before.values())

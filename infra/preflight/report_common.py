@@ -100,12 +100,13 @@ def run_title(why: str, items: Sequence[Change]) -> str:
 def change_title(c: Change) -> str:
     """Return one change's headline: op, type, name, and why it replaces."""
     why = f" — forced by {'; '.join(c.why)}" if c.why else ""
-    return f"{c.op} {c.resource.type} {c.resource.name}{why}"
+    live = f" (live {c.resource.import_id})" if c.op == "import" else ""
+    return f"{c.op} {c.resource.type} {c.resource.name}{live}{why}"
 
 
 def leaf_lines(c: Change, pairs: dict[str, str] | None = None) -> list[str]:
-    """Return `path: old → new` for a change's leaves (none for creates and deletes: every leaf would be new)."""
-    if c.op in ("create", "delete"):
+    """Return `path: old → new` for a change's leaves (none for creates, imports and deletes: no base to compare)."""
+    if c.op in ("create", "import", "delete"):
         return []
     leaves = [leaf for leaf in c.leaf_changes() if not (pairs and only_stamps(leaf, pairs))]
     lines = [f"{path}: {old if old is not None else '(unset)'} → {new if new is not None else '(unset)'}"

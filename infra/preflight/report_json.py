@@ -36,6 +36,8 @@ def _resource(c: Change) -> dict[str, Any]:
     r = c.resource
     out: dict[str, Any] = {"urn": r.urn, "type": r.type, "name": r.name, "target": r.target, "workflow": r.workflow,
                            "custom": r.custom, "change": c.op, "changed_keys": list(c.keys)}
+    if r.import_id:
+        out["import_id"] = r.import_id
     if c.op == "replace":
         out["replace_because"] = list(c.why)
     if c.op in ("update", "replace"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra import fidelity, redact
+from infra import fidelity, imports, redact
 from infra.errors import SpecError, SpecInvalid
 from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
@@ -155,7 +155,7 @@ def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflo
     todo: list[tuple[int, Workflow, str, str]] = []
     for wf in result.workflows:
         commit = commit_of(wf)
-        k = key(chash, wf.digest, commit, repr(stack))
+        k = key(chash, wf.digest, commit, repr(stack), imports.digest(result.root, wf.location.path))
         found.append(cache.get(k))
         if found[-1] is None:
             todo.append((len(found) - 1, wf, commit, k))
@@ -253,7 +253,8 @@ def _base(head: LoadResult, rev: str, stack_name: str, build: Builder | None, ca
 
 def _touched(wf: Workflow, changed: set[str]) -> bool:
     source = wf.function.source.rstrip("/") + "/"
-    return wf.location.path in changed or any(p.startswith(source) for p in changed)
+    return (wf.location.path in changed or imports.record_path(wf.location.path) in changed
+            or any(p.startswith(source) for p in changed))
 
 
 def _owned(path: str, workflows: Sequence[Workflow]) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
+from infra.imports import NONE, Imports, LiveChild
 from infra.model import StackConfig, Workflow
 
 if TYPE_CHECKING:
@@ -33,6 +34,12 @@ class Context:
     root: Path
     commit: str
     epoch: int = 0  # the on-prem fencing token the rollout holds; 0 for previews
+    # The workflow's live children to adopt, per target (its import record, infra/imports.py).
+    imports: Imports = field(default_factory=lambda: NONE)
+
+    def live(self, target: str) -> Mapping[str, LiveChild]:
+        """Return the children of a target that exist live and are adopted with Pulumi's import option."""
+        return self.imports.get(target) or {}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class Discovered:
     memory_mb: int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     not_a_workflow: str = ""  # why this cannot be a workflow ("" when it can)
+    children: Mapping[str, str] = field(default_factory=dict)  # other live children by role: their import IDs
 
 
 @dataclass

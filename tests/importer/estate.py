@@ -83,6 +83,7 @@ class Aws:
 
         self.lam = boto3.client("lambda", endpoint_url=client("lambda").meta.endpoint_url, region_name=region)
         self.sch = boto3.client("scheduler", endpoint_url=client("lambda").meta.endpoint_url, region_name=region)
+        self.logs = boto3.client("logs", endpoint_url=client("lambda").meta.endpoint_url, region_name=region)
         iam = client("iam")
         try:
             self.role = iam.create_role(RoleName="legacy-exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -113,6 +114,7 @@ def plant_aws(client: Callable[..., Any]) -> None:
     a = Aws(client)
     a.schedule("reports", "nightly-report", "cron(0 9 * * ? *)", a.function("nightly-report", "report"),
                "Europe/Berlin")
+    a.logs.create_log_group(logGroupName="/aws/lambda/nightly-report")  # it has run: its log group exists
     a.schedule("queues", "drain", "rate(15 minutes)", a.function("drain", "drain"))
     a.schedule("etl", "hourly-etl", "cron(5 * * * ? *)", a.function("hourly-etl", "etl"))
     a.schedule("reports", "weekly-digest", "cron(0 6 ? * MON *)", a.function("weekly-digest", "digest"))

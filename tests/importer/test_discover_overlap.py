@@ -5,31 +5,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.drift.fakearm import FakeArm
-from tests.drift.support import run, scratch
+from tests.drift.support import run
 from tests.importer import estate
 
 UNREACHABLE = "http://127.0.0.1:9"
-
-
-@pytest.fixture
-def estate_repo(tmp_path: Path, aws: Callable[[str], Any], gcp: dict[str, Any], azure: dict[str, Any],
-                fake_arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import drongo
-
-    for url in (fake_arm.url, UNREACHABLE):  # mock_gcp patches requests, which the Azure clients use
-        drongo.core.decorator._CONTROLLER._responses.add_passthru(url)
-    estate.plant_aws(aws)
-    estate.plant_gcp(gcp)
-    estate.plant_azure(azure)
-    monkeypatch.setenv("LOCKSTEP_IMPORT_AWS_REGIONS", estate.OTHER_REGION)
-    return scratch(tmp_path / "repo", ["nightly-ledger-export"])
 
 
 def discover(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -106,7 +90,8 @@ def test_adopt_writes_workflows_that_validate_to_what_runs_and_refuses_collision
 
     code, out, err = adopt(estate_repo, nightly, weekly)
     assert (code, err) == (0, ""), err
-    assert out.splitlines() == ["wrote workflows/nightly_report.py", "wrote workflows/weekly_digest_v2.py"]
+    assert out.splitlines()[:4] == [f"wrote workflows/{f}" for f in (
+        "nightly_report.py", "nightly_report.import.json", "weekly_digest_v2.py", "weekly_digest_v2.import.json")]
     text = (estate_repo / "workflows" / "nightly_report.py").read_text()
     assert 'schedule=cron(\'0 9 * * *\', tz=\'Europe/Berlin\')' in text and "'memory_mb': 256" in text
     code, out = run("validate", "--root", str(estate_repo))

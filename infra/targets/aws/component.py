@@ -87,22 +87,31 @@ class Workflow(pulumi.ComponentResource):
         self._wf, self._ctx, self._tags = wf, ctx, with_commit(self._d.stamps, ctx.commit)
         self._region = self._d.region
         self._base = naming.physical("lockstep", ctx.stack.name, wf.name, limit=64)
+        self._live = ctx.live("aws")  # children that exist live keep their names and are imported
         self._function()
         self._schedule()
         self._alerts()
         self.register_outputs({"functionArn": self.function.arn, "scheduleArn": self.schedule.arn,
                                "region": self._region, "stamps": self._tags})
 
-    def _child(self, **kw: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kw)
+    def _child(self, role: str = "", **kw: Any) -> pulumi.ResourceOptions:
+        live = self._live.get(role)
+        return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
+
+    def _live_name(self, role: str, default: str, key: str = "name") -> str:
+        """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
+        live = self._live.get(role)
+        return live.names[key] if live else default
 
     def _phys(self, role: str, limit: int = 64) -> str:
         return naming.physical("lockstep", self._ctx.stack.name, self._wf.name, role, limit=limit)
 
     def _function(self) -> None:
         wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
-        self.log_group = aws.cloudwatch.LogGroup(n(wf.name, "logs"), name=f"/aws/lambda/{self._base}",
-                                                 retention_in_days=LOG_RETENTION_DAYS, tags=tags, opts=self._child())
+        function_name = self._live_name("function", self._base)
+        self.log_group = aws.cloudwatch.LogGroup(n(wf.name, "logs"), name=f"/aws/lambda/{function_name}",
+                                                 retention_in_days=LOG_RETENTION_DAYS, tags=tags,
+                                                 opts=self._child("logs"))
         self.exec_role = aws.iam.Role(n(wf.name, "exec"), name=self._phys("exec"), tags=tags, opts=self._child(),
                                       assume_role_policy=_trust("lambda.amazonaws.com"))
         secrets = sorted(set(d.secrets.values()))
@@ -115,13 +124,13 @@ class Workflow(pulumi.ComponentResource):
         if d.secrets:
             env[SECRETS_ENV] = json.dumps(dict(d.secrets), sort_keys=True)
         self.function = aws.lambda_.Function(
-            n(wf.name, "function"), name=self._base, role=self.exec_role.arn, runtime=d.runtime,
+            n(wf.name, "function"), name=function_name, role=self.exec_role.arn, runtime=d.runtime,
             handler=SHIM_HANDLER["aws"], code=pulumi.FileArchive(str(package.path)),
             source_code_hash=package.sha256_b64, memory_size=d.memory_mb, timeout=d.timeout_s,
             reserved_concurrent_executions=d.reserved_concurrency,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=env),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=self.log_group.name),
-            description=describe(tags), tags=tags, opts=self._child(depends_on=[self.exec_policy]))
+            description=describe(tags), tags=tags, opts=self._child("function", depends_on=[self.exec_policy]))
         self.invoke_config = aws.lambda_.FunctionEventInvokeConfig(
             n(wf.name, "invoke-config"), function_name=self.function.name, maximum_retry_attempts=d.lambda_retries,
             maximum_event_age_in_seconds=d.lambda_max_event_age_s, opts=self._child())
@@ -138,11 +147,20 @@ class Workflow(pulumi.ComponentResource):
         self.scheduler_policy = aws.iam.RolePolicy(
             n(wf.name, "scheduler-policy"), role=self.scheduler_role.id, opts=self._child(),
             policy=pulumi.Output.all(self.function.arn, self.dlq.arn).apply(lambda a: scheduler_policy(a[0], a[1])))
-        # A schedule takes no tags; its group does, so each workflow gets its own group to carry the stamps.
-        self.group = aws.scheduler.ScheduleGroup(n(wf.name, "schedules"), name=self._base, tags=tags,
-                                                 opts=self._child())
+        # A schedule takes no tags; its group does, so each workflow gets its own group to carry the stamps. An
+        # adopted schedule stays in its live group (moving it would replace it); that group is this workflow's
+        # child only when the record imports it too, since a shared group holds other schedules.
+        live_group = self._live_name("schedule", self._base, "group")
+        group: pulumi.Input[str] = live_group
+        self.group: aws.scheduler.ScheduleGroup | None = None
+        if "schedule" not in self._live or "schedules" in self._live:
+            self.group = aws.scheduler.ScheduleGroup(
+                n(wf.name, "schedules"), name=self._live_name("schedules", live_group), tags=tags,
+                opts=self._child("schedules"))
+            group = self.group.name
         self.schedule = aws.scheduler.Schedule(
-            n(wf.name, "schedule"), name=self._base, group_name=self.group.name, description=describe(tags),
+            n(wf.name, "schedule"), name=self._live_name("schedule", self._base), group_name=group,
+            description=describe(tags),
             schedule_expression=d.schedule_expression, schedule_expression_timezone=d.schedule_timezone,
             start_date=d.start_date, end_date=d.end_date, state="ENABLED",
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
@@ -153,7 +171,7 @@ class Workflow(pulumi.ComponentResource):
                     maximum_retry_attempts=d.scheduler_retries,
                     maximum_event_age_in_seconds=d.scheduler_max_event_age_s),
                 dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=self.dlq.arn)),
-            opts=self._child(depends_on=[self.scheduler_policy]))
+            opts=self._child("schedule", depends_on=[self.scheduler_policy]))
 
     def _alerts(self) -> None:
         wf, d, n, tags = self._wf, self._d, naming.logical, self._tags

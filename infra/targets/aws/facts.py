@@ -35,3 +35,9 @@ RESOURCES = ResourceFacts("aws:", "tags", untaggable=frozenset({
     "aws:iam/rolePolicy:RolePolicy", "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:scheduler/schedule:Schedule", "aws:sns/topicSubscription:TopicSubscription",
     "aws:lambda/permission:Permission"}), notify_type="aws:sns/topic:Topic")
+
+# The children a workflow adopts from live resources, and the live names each keeps (a new name would replace it).
+# Import IDs as the provider documents them (pulumi_aws `## Import`): a schedule by `group_name/name`, a schedule
+# group by its name, a Lambda function by its function name, a log group by its name.
+IMPORTABLE: dict[str, tuple[str, ...]] = {"schedule": ("name", "group"), "schedules": ("name",),
+                                          "function": ("name",), "logs": ("name",)}

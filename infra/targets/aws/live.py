@@ -186,7 +186,15 @@ def _discover_region(clients: _Clients, region: str) -> list[Discovered]:
                 for item in spage.get("Schedules", []):
                     s = sch.get_schedule(Name=item["Name"], GroupName=group["Name"])
                     found.append(_discovered(lam, region, group["Name"], s))
-    return found
+    logs = _lambda_log_groups(clients("logs", region)) if any(f.function_id for f in found) else set()
+    return [dataclasses.replace(f, children={"logs": f"/aws/lambda/{f.function_id}"})
+            if f"/aws/lambda/{f.function_id}" in logs else f for f in found]
+
+
+def _lambda_log_groups(logs: Any) -> set[str]:
+    """Return the Lambda log groups of a region: a function that ever ran has one, which adopt must import."""
+    return {g["logGroupName"] for page in logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix="/aws/lambda/") for g in page.get("logGroups", [])}
 
 
 def _discovered(lam: Any, region: str, group: str, s: Mapping[str, Any]) -> Discovered:

@@ -47,6 +47,7 @@ class Workflow(pulumi.ComponentResource):
         self._project, self._region = self._d.project, self._d.region
         self._labels = with_commit(self._d.stamps, ctx.commit)
         self._base = naming.physical("lockstep", ctx.stack.name, wf.name, limit=63)
+        self._live = ctx.live("gcp")  # children that exist live keep their names and are imported
         self._identities()
         self._function()
         self._job()
@@ -54,8 +55,14 @@ class Workflow(pulumi.ComponentResource):
         self.register_outputs({"functionUri": self.function.url, "jobName": self.job.name,
                                "region": self._region, "stamps": self._labels})
 
-    def _child(self, **kw: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kw)
+    def _child(self, role: str = "", **kw: Any) -> pulumi.ResourceOptions:
+        live = self._live.get(role)
+        return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
+
+    def _live_name(self, role: str) -> str:
+        """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
+        live = self._live.get(role)
+        return live.names["name"] if live else self._base
 
     def _account(self, role: str, prefix: str) -> gcp.serviceaccount.Account:
         wf = self._wf
@@ -88,7 +95,7 @@ class Workflow(pulumi.ComponentResource):
             opts=self._child())
         fs = gcp.cloudfunctionsv2
         self.function = fs.Function(
-            n(wf.name, "function"), name=self._base, project=self._project, location=self._region,
+            n(wf.name, "function"), name=self._live_name("function"), project=self._project, location=self._region,
             description=describe(labels), labels=labels,
             build_config=fs.FunctionBuildConfigArgs(
                 runtime=d.runtime, entry_point=SHIM_HANDLER["gcp"],
@@ -104,7 +111,7 @@ class Workflow(pulumi.ComponentResource):
                 secret_environment_variables=[fs.FunctionServiceConfigSecretEnvironmentVariableArgs(
                     key=key, project_id=self._project, secret=ref.rpartition(":")[0], version=ref.rpartition(":")[2])
                     for key, ref in sorted(d.secrets.items())]),
-            opts=self._child(depends_on=list(self.secret_access)))
+            opts=self._child("function", depends_on=list(self.secret_access)))
         # Authentication stays on (ALLOW_ALL ingress lets Cloud Scheduler reach it); only the invoker may call.
         self.invoker = gcp.cloudrunv2.ServiceIamMember(
             n(wf.name, "invoker"), project=self._project, location=self._region, name=self.function.name,
@@ -117,7 +124,7 @@ class Workflow(pulumi.ComponentResource):
                                            sort_keys=True).encode()).decode()
         cs = gcp.cloudscheduler
         self.job = cs.Job(
-            naming.logical(wf.name, "job"), name=self._base, project=self._project, region=self._region,
+            naming.logical(wf.name, "job"), name=self._live_name("job"), project=self._project, region=self._region,
             description=describe(self._labels), schedule=d.schedule, time_zone=d.time_zone,
             attempt_deadline=d.attempt_deadline, retry_config=cs.JobRetryConfigArgs(
                 retry_count=d.retry_count, min_backoff_duration=d.min_backoff, max_backoff_duration=d.max_backoff,
@@ -127,7 +134,7 @@ class Workflow(pulumi.ComponentResource):
                 headers={"Content-Type": "application/json"},
                 oidc_token=cs.JobHttpTargetOidcTokenArgs(service_account_email=self.invoker_sa.email,
                                                          audience=self.function.url)),
-            opts=self._child(depends_on=[self.invoker]))
+            opts=self._child("job", depends_on=[self.invoker]))
 
     def _alerts(self) -> None:
         wf, n, labels = self._wf, naming.logical, self._labels
@@ -136,7 +143,8 @@ class Workflow(pulumi.ComponentResource):
             n(wf.name, f"notify-{i}"), project=self._project, type="email", display_name=f"{wf.name}: {address}",
             labels={"email_address": address}, user_labels=labels, opts=self._child())
             for i, address in enumerate(self._d.email_channels)]
-        failures = (f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{self._base}" AND '
+        service = self._live_name("function")
+        failures = (f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{service}" AND '
                     'metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class != "2xx"')
         self.alert = mon.AlertPolicy(
             n(wf.name, "failures-alert"), project=self._project, display_name=f"lockstep {wf.name}: run failed",

@@ -35,3 +35,9 @@ RESOURCES = ResourceFacts("gcp:", "labels", {"gcp:monitoring/": "userLabels"}, f
     "gcp:projects/iAMMember:IAMMember", "gcp:serviceaccount/account:Account", "gcp:storage/bucketObject:BucketObject",
     "gcp:serviceaccount/iAMMember:IAMMember", "gcp:secretmanager/secretIamMember:SecretIamMember",
     "gcp:pubsub/topicIAMMember:TopicIAMMember"}), "gcp:monitoring/notificationChannel:NotificationChannel")
+
+# The children a workflow adopts from live resources, and the live names each keeps (a new name would replace it).
+# Import IDs as the provider documents them (pulumi_gcp `## Import`): a job by
+# `projects/{project}/locations/{region}/jobs/{name}`, a Functions v2 function by
+# `projects/{project}/locations/{location}/functions/{name}`.
+IMPORTABLE: dict[str, tuple[str, ...]] = {"job": ("name",), "function": ("name",)}

@@ -1,0 +1,52 @@
+"""Which children of an adopted workflow exist live, with the import ID each provider documents for them.
+
+AWS (pulumi_aws `## Import`): the schedule by `group_name/name`, the Lambda function by its name, its log group
+(`/aws/lambda/<function>`, when the function has run) by its name, and the schedule group by its name when it
+holds this schedule alone (a shared group stays unmanaged: the workflow's deletion
+would take its other schedules with it). GCP (pulumi_gcp `## Import`): the job by
+`projects/{project}/locations/{region}/jobs/{name}` and the function by
+`projects/{project}/locations/{location}/functions/{name}`, the full names Cloud Scheduler and Functions report.
+The execution and scheduler roles are not imported: hand-made estates share them between functions, and
+Lockstep gives each workflow its own least-privilege roles instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+from infra.errors import LockstepError
+from infra.importer.discover import Item
+from infra.imports import LiveChild
+
+DEFAULT_GROUP = "default"
+
+
+def live_children(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:
+    """Return the item's children that exist live, by role (raise LockstepError where none can be imported)."""
+    f = item.found
+    if f.target == "aws":
+        return _aws(item, items)
+    if f.target == "gcp":
+        return {"job": _child(f.live_id, name=f.live_id.rsplit("/", 1)[-1]),
+                "function": _child(f.function_id, name=f.function_id.rsplit("/", 1)[-1])}
+    raise LockstepError(f"import adopt: {item.key}: the {f.target} component cannot adopt live resources yet (only "
+                        "aws and gcp); adopting it would make the next `pulumi up` create a second copy")
+
+
+def _aws(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:
+    f = item.found
+    group, name = f.live_id.split("/", 1)
+    out = {"schedule": _child(f.live_id, name=name, group=group), "function": _child(f.function_id,
+                                                                                      name=f.function_id)}
+    peers = [i for i in items if i.found.target == "aws" and i.found.place == f.place
+             and i.found.live_id.split("/", 1)[0] == group]
+    if group != DEFAULT_GROUP and len(peers) == 1:
+        out["schedules"] = _child(group, name=group)
+    if f.children.get("logs"):  # the function has run: its log group exists and would clash with a create
+        out["logs"] = _child(f.children["logs"], name=f.children["logs"])
+    return out
+
+
+def _child(id_: str, **names: str) -> LiveChild:
+    return LiveChild(id_, MappingProxyType(names))
