@@ -153,3 +153,8 @@ def counts(changes: Iterable[Change]) -> dict[str, dict[str, int]]:
         if c.resource.custom and not c.resource.type.startswith("pulumi:providers:"):
             out.setdefault(c.resource.target, dict.fromkeys(OPS, 0))[c.op] += 1
     return out
+
+
+def columns(table: Mapping[str, Mapping[str, int]]) -> tuple[str, ...]:
+    """Return the summary's columns: every op, but `import` only when some target imports something."""
+    return tuple(op for op in OPS if op != "import" or any(row.get("import") for row in table.values()))

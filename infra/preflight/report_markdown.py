@@ -3,7 +3,7 @@ violations, then the resources by workflow and target; always under GitHub's siz
 
 from __future__ import annotations
 
-from infra.preflight.plan import OPS, counts
+from infra.preflight.plan import OPS, columns, counts
 from infra.preflight.report_common import (
     group_pairs,
     groups,
@@ -37,11 +37,12 @@ def render(p: Preview, limit: int = LIMIT) -> str:
                    for e in p.errors]
         return _fit(head, errors, limit)
     head += _field_diffs(p)
-    head += ["", "| target | " + " | ".join(OPS) + " |", "|---|" + "---:|" * len(OPS)]
     table = counts(p.changes)
+    ops = columns(table)
+    head += ["", "| target | " + " | ".join(ops) + " |", "|---|" + "---:|" * len(ops)]
     for target in p.rows():
         row = table.get(target, dict.fromkeys(OPS, 0))
-        head.append(f"| {row_label(p, target)} | " + " | ".join(str(row[op]) for op in OPS) + " |")
+        head.append(f"| {row_label(p, target)} | " + " | ".join(str(row[op]) for op in ops) + " |")
     body: list[str] = []
     if p.violations:
         body += ["", "#### Violations", "", "| | target | workflow | rule | where | message |",

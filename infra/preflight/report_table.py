@@ -3,7 +3,7 @@ resources by workflow and target with old -> new values, every violation with fi
 
 from __future__ import annotations
 
-from infra.preflight.plan import OPS, counts
+from infra.preflight.plan import OPS, columns, counts
 from infra.preflight.report_common import (
     group_pairs,
     groups,
@@ -31,11 +31,12 @@ def render(p: Preview) -> str:
         lines += [f"  {e.render()}" for e in p.errors]
         return "\n".join([*lines, "", verdict(p)])
     lines += _field_diffs(p)
-    lines += ["", f"{'target':<13}" + " ".join(f"{op:>7}" for op in OPS)]
     table = counts(p.changes)
+    ops = columns(table)
+    lines += ["", f"{'target':<13}" + " ".join(f"{op:>7}" for op in ops)]
     for target in p.rows():
         row = table.get(target, dict.fromkeys(OPS, 0))
-        lines.append(f"{row_label(p, target):<13}" + " ".join(f"{row[op]:>7}" for op in OPS))
+        lines.append(f"{row_label(p, target):<13}" + " ".join(f"{row[op]:>7}" for op in ops))
     lines += _resources(p)
     if p.violations:
         lines += ["", "violations:"]
