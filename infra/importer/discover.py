@@ -18,6 +18,7 @@ from typing import Any
 from infra.drift.adopt import canonical_cron
 from infra.errors import LockstepError
 from infra.model import Schedule, StackConfig
+from infra.schedule import systemd
 from infra.schedule.canonical import CronSyntaxError, parse_cron, parse_rate
 from infra.schedule.cronfields import NativeSyntaxError
 from infra.schedule.platforms import BY_TARGET_PLATFORM, evaluator
@@ -51,7 +52,7 @@ class Item:
         """Return the live schedule as the equivalence engine evaluates it."""
         f = self.found
         settings = {"WEBSITE_TIME_ZONE": f.timezone} if f.target == "azure" and f.timezone else {}
-        return Native(PLATFORM[f.target], f.expression, f.timezone, settings)
+        return Native(platform_of(f), f.expression, f.timezone, settings)
 
 
 @dataclass
@@ -65,6 +66,11 @@ class Inventory:
     def representable(self) -> list[Item]:
         """Return the items that are workflows in the canonical model."""
         return [i for i in self.items if not i.reason]
+
+
+def platform_of(found: Discovered) -> str:
+    """Return the equivalence engine's platform of a discovered schedule (a host's cron or systemd)."""
+    return found.dialect or PLATFORM[found.target]
 
 
 def discoverer(target: str) -> Discoverer:
@@ -106,7 +112,7 @@ def normalize(found: Discovered) -> Item:
         return Item(found, reason=f"its schedule {found.expression!r} has no canonical form: "
                                   f"{str(exc).removeprefix('drift adopt: ')}")
     try:
-        evaluator(BY_TARGET_PLATFORM[PLATFORM[found.target]], found.expression, found.timezone or "UTC")
+        evaluator(BY_TARGET_PLATFORM[platform_of(found)], found.expression, found.timezone or "UTC")
     except NativeSyntaxError as exc:
         return Item(found, reason=f"its schedule {found.expression!r} is not valid on the platform: {exc}")
     return Item(found, schedule=schedule)
@@ -122,6 +128,10 @@ def canonical_schedule(found: Discovered) -> Schedule:
     if rate:
         parse_rate(rate)
         return Schedule("rate", rate, zone)
+    if found.dialect == "systemd":
+        cron = systemd_cron(expression)
+        parse_cron(cron)
+        return Schedule("cron", cron, zone)
     if found.target == "onprem":
         expression = CRON_MACROS.get(expression, expression)
     cron = canonical_cron(PLATFORM[found.target], expression)
@@ -144,3 +154,35 @@ def _rate(target: str, expression: str) -> str:
             if total % size == 0:
                 return f"{total // size} {unit}{'' if total == size else 's'}"
     return ""
+
+
+def systemd_cron(expression: str) -> str:
+    """Return the canonical cron of an OnCalendar expression (raise LockstepError where cron cannot say it)."""
+    try:
+        event = systemd.parse(expression)
+    except NativeSyntaxError as exc:
+        raise LockstepError(str(exc)) from None
+    c, d = event.calendar, event.calendar.day
+    if c.seconds != frozenset({0}):
+        raise LockstepError("it fires at seconds other than :00, and cron counts whole minutes")
+    if d.years is not None or d.dom_from_end or d.dom_weekday_near or d.dow_nth or d.dow_last:
+        raise LockstepError("it names years or days counted from the month's end, which cron cannot")
+    if not d.dom_any and not d.dow_any:
+        raise LockstepError("it restricts both the day of the month and the weekday, which systemd ANDs and "
+                            "cron ORs")
+    return " ".join((_cron_field(c.minutes, 0, 59), _cron_field(c.hours, 0, 23),
+                     "*" if d.dom_any else _cron_field(d.doms, 1, 31), _cron_field(d.months, 1, 12),
+                     "*" if d.dow_any else _cron_field(d.dows, 0, 6)))
+
+
+def _cron_field(values: frozenset[int], low: int, high: int) -> str:
+    """Return a cron field for a set of values: `*`, or ranges and single values (`1-5`, `0,30`)."""
+    if values == frozenset(range(low, high + 1)):
+        return "*"
+    runs: list[list[int]] = []
+    for v in sorted(values):
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ",".join(map(str, r)) for r in runs)

@@ -31,6 +31,7 @@ class Discovered:
     env: Mapping[str, str] = field(default_factory=dict)
     not_a_workflow: str = ""  # why this cannot be a workflow ("" when it can)
     children: Mapping[str, str] = field(default_factory=dict)  # other live children by role: their import IDs
+    dialect: str = ""  # the native schedule dialect where a target has several ("systemd" on a host), else ""
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""`lockstep import discover --target onprem` over SSH against a real sshd: every crontab line of the deploy user.
+"""`lockstep import discover --target onprem` over SSH against a real sshd: every crontab line of the deploy user,
+and every systemd timer unit in its unit directory (systemd itself does not run here: the unit files are read).
 
 Its own sshd, user and keys (not the on-prem suite's), so that concurrent runs of both suites do not meet.
 """
@@ -37,6 +38,27 @@ CRONTAB = """MAILTO=ops@example.com
 """
 
 
+UNITS = {  # the user's systemd units: (OnCalendar or other [Timer] lines, ExecStart, enabled)
+    "report": ("OnCalendar=Mon..Fri 03:00", "/opt/jobs/report.sh --all", True),      # a third copy of the report
+    "archive": ("OnCalendar=*-*-01 04:30:00", "/opt/jobs/archive.sh", True),        # unique
+    "warm": ("OnBootSec=5min\nOnUnitActiveSec=1h", "/opt/jobs/warm.sh", True),     # monotonic: not a workflow
+    "old-export": ("OnCalendar=daily", "/opt/jobs/export.sh", False),              # not enabled
+    "lockstep-payroll-sync": ("OnCalendar=*-*-* *:17:00", "/var/lib/lockstep/runner", True),  # Lockstep's own
+}
+
+
+def _units(folder: Path) -> None:
+    """Write the timer and service units and the enabled links; systemd does not run here, the files are read."""
+    (folder / "timers.target.wants").mkdir(parents=True, exist_ok=True)
+    for name, (timer, command, enabled) in UNITS.items():
+        (folder / f"{name}.timer").write_text(f"[Unit]\nDescription={name}\n\n[Timer]\n{timer}\n\n"
+                                              "[Install]\nWantedBy=timers.target\n")
+        (folder / f"{name}.service").write_text(f"[Service]\nType=oneshot\nExecStart={command}\n")
+        if enabled:
+            (folder / "timers.target.wants" / f"{name}.timer").symlink_to(folder / f"{name}.timer")
+    subprocess.run(["chown", "-R", f"{USER}:{USER}", f"/home/{USER}/.config"], check=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,6 +90,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]]:
     shutil.copy(work / "client.pub", ssh / "authorized_keys")
     subprocess.run(["chown", "-R", f"{USER}:{USER}", str(ssh)], check=True)
     subprocess.run(["crontab", "-u", USER, "-"], input=CRONTAB, text=True, check=True)
+    _units(Path(f"/home/{USER}/.config/systemd/user"))
     port = _free_port()
     (work / "sshd_config").write_text(
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host'}\nPidFile {work / 'sshd.pid'}\n"
@@ -104,12 +127,20 @@ def test_every_crontab_line_is_listed_and_the_copies_are_grouped(host: tuple[int
     report = json.loads(out)
     assert (code, report["errors"]) == (0, [])
     items = {i["key"]: i for i in report["items"]}
-    key = "onprem:batch-07:batch-07:"  # host, then the line number in `crontab -l`
-    assert set(items) == {f"{key}{n}" for n in (3, 4, 6, 7, 8, 9, 10, 11, 13)}
+    key = "onprem:batch-07:batch-07:"  # host, then the line number in `crontab -l` or the timer unit
+    assert set(items) == {f"{key}{n}" for n in (3, 4, 6, 7, 8, 9, 10, 11, 13)} | {f"{key}{u}.timer" for u in UNITS}
+    assert items[key + "archive.timer"]["schedule"] == {"kind": "cron", "expression": "30 4 1 * *",
+                                                        "timezone": "Europe/Berlin"}
+    assert items[key + "archive.timer"]["calls"] == "/opt/jobs/archive.sh"
+    assert "monotonic" in items[key + "warm.timer"]["reason"]
+    assert "not enabled" in items[key + "old-export.timer"]["reason"]
+    assert items[key + "lockstep-payroll-sync.timer"]["managed"] == "payroll-sync"
     assert items[key + "8"]["schedule"] == {"kind": "cron", "expression": "0 0 * * *", "timezone": "Europe/Berlin"}
     assert "names" in items[key + "9"]["reason"]  # Debian cron takes a day name only alone, never in a range
     assert "at boot" in items[key + "11"]["reason"]
     assert items[key + "13"]["managed"] == "payroll-sync" and "host manifest" in items[key + "13"]["reason"]
     groups = {(g["kind"], frozenset(g["members"])) for g in report["groups"]}
-    assert groups == {("exact", frozenset({key + "6", key + "7"})), ("near", frozenset({key + "3", key + "4"}))}
-    assert report["overlap"]["total"] == 6
+    # the report written two ways in the crontab and once as a timer: one exact group across cron and systemd
+    assert groups == {("exact", frozenset({key + "6", key + "7", key + "report.timer"})),
+                      ("near", frozenset({key + "3", key + "4"}))}
+    assert report["overlap"]["total"] == 8

@@ -59,3 +59,20 @@ def test_a_rate_and_a_cron_that_fire_alike_with_one_code_are_exact_and_a_dst_shi
         ("exact", ("aws:here:rate(30 minutes)", "gcp:here:*/30 * * * *")),
         ("near", ("aws:here:cron(0 9 * * ? *)", "gcp:here:0 8 * * *"))]
     assert (ov.total, ov.overlapping, ov.exact_extra()) == (4, 4, 1)
+
+
+@pytest.mark.parametrize(("expression", "canonical", "why"), [
+    ("Mon..Fri *-*-* 03:00", "0 3 * * 1-5", ""),
+    ("*:0/15", "0,15,30,45 * * * *", ""),
+    ("weekly", "0 0 * * 1", ""),
+    ("Mon *-*-01 00:00", "", "ANDs and cron ORs"),
+    ("*-*-* 02:00:30", "", "seconds other than :00"),
+    ("*-*~01 23:00", "", "from the month's end"),
+])
+def test_systemd_calendars_normalize_to_cron_where_cron_can_say_them(expression: str, canonical: str,
+                                                                     why: str) -> None:
+    item = normalize(found("onprem", expression, "Europe/Berlin", dialect="systemd"))
+    if why:
+        assert why in item.reason
+    else:
+        assert item.schedule is not None and item.schedule.expression == canonical, item.reason

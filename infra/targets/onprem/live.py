@@ -19,6 +19,7 @@ from infra.model import StackConfig
 from infra.targets.base import Observed
 from infra.targets.discovered import Discovered, Discovery
 from infra.targets.liveread import LiveRead, NotDeployed, Wanted, read_each
+from infra.targets.onprem import timers
 from infra.targets.onprem.host import deploy as steps
 from infra.targets.onprem.host.crontab import BEGIN, END
 from infra.targets.onprem.host.props import Props, props_from
@@ -86,7 +87,8 @@ def connect_from_env(_env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
-    """Return every crontab line of the deploy user on each host (read-only: `crontab -l` over SSH)."""
+    """Return every crontab line of the deploy user and every systemd timer unit on each host (read-only, over
+    SSH: `crontab -l`, and the unit files `timers.LIST` prints)."""
     out = Discovery("onprem")
     if stack.onprem is None:
         return out
@@ -95,7 +97,8 @@ def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
         try:
             with SshSession(conn, connect_timeout=float(connect.get("connect_timeout", 10.0))) as session:
                 code, text, err = session.run("discover", "crontab -l", timeout=30)
-                out.calls += 1
+                units = session.run("discover-timers", timers.LIST, timeout=30)
+                out.calls += 2
         except (OnpremError, OSError) as exc:
             out.errors.append(f"onprem {host.name}: {exc}")
             continue
@@ -103,6 +106,9 @@ def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
             out.errors.append(f"onprem {host.name}: crontab -l failed: {err.strip()}")
             continue
         out.found.extend(crontab_lines(host.name, host.timezone, text if code == 0 else ""))
+        if units[0] != 0:
+            out.errors.append(f"onprem {host.name}: listing the systemd timer units failed: {units[2].strip()}")
+        out.found.extend(timers.timers(host.name, host.timezone, units[1]))
     return out
 
 
