@@ -127,6 +127,12 @@ def _route(fake: FakeArm, method: str, path: str, query: dict[str, list[str]], b
         site = key.removesuffix("/config/appsettings")
         fake.settings[site] = dict(body.get("properties") or {})
         return 200, {"name": "appsettings", "properties": fake.settings[site]}, {}
+    if key.endswith("/functions") and method == "GET":  # a function app's functions (their function.json)
+        return 200, {"value": [r for k, r in fake.store.items() if k.startswith(key + "/")]}, {}
+    if "/providers/microsoft.web/sites/" in key and "/functions/" in key and method == "PUT":
+        fake.store[key] = {"id": path, "name": path.rsplit("/", 1)[-1], "type": "Microsoft.Web/sites/functions",
+                           "properties": dict(body.get("properties") or {})}
+        return 201, fake.store[key], {}  # as ARM answers CreateFunction
     if key.endswith("/resources") and method == "GET":
         return 200, {"value": _filtered(fake, query.get("$filter", [""])[0])}, {}
     if method == "PUT":

@@ -43,11 +43,12 @@ NOT_WORKFLOWS = {
     "gcp:acme-lockstep-staging/europe-west1:publish-ticks": "Pub/Sub",
     "gcp:acme-lockstep-staging/europe-west1:ping-website": "no function",
     f"azure:westeurope:{RG}/marketing-site": "not a function app",
-    f"azure:westeurope:{RG}/queue-worker": "no app setting holds a timer schedule",
+    f"azure:westeurope:{RG}/queue-worker": "no app setting or function.json timer binding holds a timer schedule",
 }
 UNIQUE_AWS = 10
 UNIQUE_GCP = 5
 UNIQUE_AZURE = 3
+INLINE_AZURE = 1  # a unique app whose timer schedule is written inline in function.json
 
 
 def source(name: str) -> str:
@@ -179,6 +180,9 @@ def plant_azure(azure: Mapping[str, Any]) -> None:
                        "LOCKSTEP_CODE_DIGEST": digest("cleanup-v2")})
     app("marketing-site", {"TimerSchedule": "0 0 * * * *"}, kind="app,linux")
     app("queue-worker", {**worker, "QUEUE_NAME": "orders"})
+    app("inlinejob", {**worker, "LOCKSTEP_CODE_DIGEST": digest("az-inline")})  # the schedule is in function.json
+    web.web_apps.begin_create_function(RG, "inlinejob", "nightly", wm.FunctionEnvelope(config={"bindings": [
+        {"name": "timer", "type": "timerTrigger", "direction": "in", "schedule": "0 45 23 * * *"}]})).result()
     for n in range(UNIQUE_AZURE):
         app(f"azjob-{n}", {**worker, "TimerSchedule": f"0 {n * 11} 5 * * *",
                            "LOCKSTEP_CODE_DIGEST": digest(f"az-{n}")})

@@ -28,7 +28,10 @@ def test_discover_lists_every_schedule_and_the_overlap_is_exactly_the_planted_gr
     items = {i["key"]: i for i in report["items"]}
     planted = set().union(*estate.EXACT, *estate.NEAR, estate.NOT_WORKFLOWS)
     assert planted <= set(items), sorted(planted - set(items))
-    assert len(items) == len(planted) + estate.UNIQUE_AWS + estate.UNIQUE_GCP + estate.UNIQUE_AZURE
+    unique = estate.UNIQUE_AWS + estate.UNIQUE_GCP + estate.UNIQUE_AZURE + estate.INLINE_AZURE
+    assert len(items) == len(planted) + unique
+    assert items[f"azure:westeurope:{estate.RG}/inlinejob"]["schedule"] == {  # from the function.json binding
+        "kind": "cron", "expression": "45 23 * * *", "timezone": "UTC"}
     for key, why in estate.NOT_WORKFLOWS.items():
         assert why in items[key]["reason"], (key, items[key]["reason"])
     groups = {(g["kind"], frozenset(g["members"])) for g in report["groups"]}
@@ -53,7 +56,7 @@ def test_the_table_prints_the_share_and_which_to_keep_and_an_unreadable_target_i
     code, out = run("import", "discover", "--root", str(estate_repo), "--stack", "staging", "--target", "aws",
                     "--target", "gcp", "--target", "azure")
     assert code == 0
-    assert "overlap: 13 of 31 workflows (42%) duplicate another" in out
+    assert "overlap: 13 of 32 workflows (41%) duplicate another" in out
     assert "keep aws:us-east-1:lockstep-staging-hourly-etl/lockstep-staging-hourly-etl (stamped by Lockstep" in out
     monkeypatch.setenv("LOCKSTEP_AZURE_ENDPOINT_URL", UNREACHABLE)
     code, report = discover(estate_repo)

@@ -182,7 +182,9 @@ def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
         c = _Clients(connect, read)
         for res in c.count(list(c.resources.resources.list(filter="resourceType eq 'Microsoft.Web/sites'"))):
             rg = str(res.id).split("/resourceGroups/", 1)[1].split("/", 1)[0]
-            out.found.append(_discovered(res, rg, _settings(c, rg, str(res.name))))
+            settings = _settings(c, rg, str(res.name))
+            inline = _inline(c, rg, str(res.name), settings) if _needs_inline(res, settings) else ("", "")
+            out.found.append(_discovered(res, rg, settings, inline))
     except (AzureError, Unreadable) as exc:
         out.errors.append(f"azure: {_why(exc) or exc}")
     out.calls = read.calls
@@ -194,18 +196,39 @@ def _settings(c: _Clients, rg: str, app: str) -> dict[str, str]:
     return dict(found.properties or {})
 
 
-def _discovered(res: Any, rg: str, settings: Mapping[str, str]) -> Discovered:
-    tags = dict(res.tags or {})
-    key = SCHEDULE_SETTING if SCHEDULE_SETTING in settings else next(
+def _schedule_key(settings: Mapping[str, str]) -> str:
+    return SCHEDULE_SETTING if SCHEDULE_SETTING in settings else next(
         (k for k in sorted(settings) if k.upper().endswith("SCHEDULE")), "")
-    base = Discovered("azure", str(res.location), f"{rg}/{res.name}", str(res.id), settings.get(key, ""),
+
+
+def _needs_inline(res: Any, settings: Mapping[str, str]) -> bool:
+    return "functionapp" in str(res.kind or "functionapp") and not _schedule_key(settings)
+
+
+def _inline(c: _Clients, rg: str, app: str, settings: Mapping[str, str]) -> tuple[str, str]:
+    """Return (schedule, function) of the app's first timer-triggered function, from its function.json binding
+    (a `%Setting%` schedule resolves through the app settings); empty when the app has none."""
+    for fn in c.count(list(c.web.web_apps.list_functions(rg, app))):
+        for binding in (getattr(fn, "config", None) or {}).get("bindings") or []:
+            if str(binding.get("type", "")).lower() == "timertrigger" and binding.get("schedule"):
+                schedule = str(binding["schedule"])
+                if schedule.startswith("%") and schedule.endswith("%"):
+                    schedule = settings.get(schedule.strip("%"), "")
+                return schedule, str(fn.name).rsplit("/", 1)[-1]
+    return "", ""
+
+
+def _discovered(res: Any, rg: str, settings: Mapping[str, str], inline: tuple[str, str] = ("", "")) -> Discovered:
+    tags = dict(res.tags or {})
+    key = _schedule_key(settings)
+    base = Discovered("azure", str(res.location), f"{rg}/{res.name}", str(res.id), settings.get(key, inline[0]),
                       settings.get(ZONE_SETTING) or "UTC", calls=str(res.name), function_id=str(res.id),
                       managed=tags.get("lockstep-workflow", ""))
     if "functionapp" not in str(res.kind or "functionapp"):
         return dataclasses.replace(base, not_a_workflow=f"it is a {res.kind} site, not a function app")
-    if not key:
-        return dataclasses.replace(base, not_a_workflow="no app setting holds a timer schedule (an HTTP- or "
-                                   "queue-triggered app, or a schedule written inline in function.json)")
+    if not key and not inline[0]:
+        return dataclasses.replace(base, not_a_workflow="no app setting or function.json timer binding holds a "
+                                   "timer schedule (an HTTP- or queue-triggered app)")
     runtime = settings.get("FUNCTIONS_WORKER_RUNTIME", "")
     return dataclasses.replace(
         base, code=code_of(settings, settings.get("WEBSITE_RUN_FROM_PACKAGE", ""), "azure"),
