@@ -49,7 +49,8 @@ UNITS = {  # the user's systemd units: (OnCalendar or other [Timer] lines, ExecS
 
 def _units(folder: Path) -> None:
     """Write the timer and service units and the enabled links; systemd does not run here, the files are read."""
-    (folder / "timers.target.wants").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # a run cut short may have left them
+    (folder / "timers.target.wants").mkdir(parents=True)
     for name, (timer, command, enabled) in UNITS.items():
         (folder / f"{name}.timer").write_text(f"[Unit]\nDescription={name}\n\n[Timer]\n{timer}\n\n"
                                               "[Install]\nWantedBy=timers.target\n")

@@ -147,19 +147,8 @@ class Workflow(pulumi.ComponentResource):
         self.scheduler_policy = aws.iam.RolePolicy(
             n(wf.name, "scheduler-policy"), role=self.scheduler_role.id, opts=self._child(),
             policy=pulumi.Output.all(self.function.arn, self.dlq.arn).apply(lambda a: scheduler_policy(a[0], a[1])))
-        # A schedule takes no tags; its group does, so each workflow gets its own group to carry the stamps. An
-        # adopted schedule stays in its live group (moving it would replace it); that group is this workflow's
-        # child only when the record imports it too, since a shared group holds other schedules.
-        live_group = self._live_name("schedule", self._base, "group")
-        group: pulumi.Input[str] = live_group
-        self.group: aws.scheduler.ScheduleGroup | None = None
-        if "schedule" not in self._live or "schedules" in self._live:
-            self.group = aws.scheduler.ScheduleGroup(
-                n(wf.name, "schedules"), name=self._live_name("schedules", live_group), tags=tags,
-                opts=self._child("schedules"))
-            group = self.group.name
         self.schedule = aws.scheduler.Schedule(
-            n(wf.name, "schedule"), name=self._live_name("schedule", self._base), group_name=group,
+            n(wf.name, "schedule"), name=self._live_name("schedule", self._base), group_name=self._group(),
             description=describe(tags),
             schedule_expression=d.schedule_expression, schedule_expression_timezone=d.schedule_timezone,
             start_date=d.start_date, end_date=d.end_date, state="ENABLED",
@@ -172,6 +161,22 @@ class Workflow(pulumi.ComponentResource):
                     maximum_event_age_in_seconds=d.scheduler_max_event_age_s),
                 dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=self.dlq.arn)),
             opts=self._child("schedule", depends_on=[self.scheduler_policy]))
+
+    def _group(self) -> pulumi.Input[str]:
+        """Return the schedule's group name, making the group a child unless an adopted schedule keeps its own.
+
+        A schedule takes no tags; its group does, so each workflow gets its own group to carry the stamps. An
+        adopted schedule stays in its live group (moving it would replace it); that group is this workflow's child
+        only when the record imports it too, since a shared group holds other schedules.
+        """
+        live_group = self._live_name("schedule", self._base, "group")
+        self.group: aws.scheduler.ScheduleGroup | None = None
+        if "schedule" in self._live and "schedules" not in self._live:
+            return live_group
+        self.group = aws.scheduler.ScheduleGroup(
+            naming.logical(self._wf.name, "schedules"), name=self._live_name("schedules", live_group),
+            tags=self._tags, opts=self._child("schedules"))
+        return self.group.name
 
     def _alerts(self) -> None:
         wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
