@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from infra import naming
 from infra.errors import SpecError
+from infra.model import Workflow
 
 SUFFIX = ".import.json"
 NOTE = ("Live resources `lockstep import adopt` found for this workflow: the next `pulumi up` of each stack listed "
@@ -36,6 +38,9 @@ class LiveChild:
 
     id: str
     names: Mapping[str, str]  # the physical names the child must keep ("name", "group"): a rename would replace
+    # What adopt read live, by input leaf path ("scheduleExpression", "serviceConfig.timeoutSeconds"): the preview
+    # shows a declared value that differs as the update Pulumi makes right after the import.
+    live: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 Imports = Mapping[str, Mapping[str, LiveChild]]  # target -> child role -> live child
@@ -68,7 +73,18 @@ def read(root: Path, workflow_file: str, stack: str) -> Imports:
 def _child(raw: Any) -> LiveChild:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise ValueError(f"an import record child must be an object with a non-empty 'id', not {raw!r}")
-    return LiveChild(raw["id"], MappingProxyType({k: str(v) for k, v in raw.items() if k != "id"}))
+    live = raw.get("live") or {}
+    if not isinstance(live, dict):
+        raise ValueError(f"an import record child's 'live' must be an object, not {live!r}")
+    return LiveChild(raw["id"], MappingProxyType({k: str(v) for k, v in raw.items() if k not in ("id", "live")}),
+                     MappingProxyType(dict(live)))
+
+
+def live_values(root: Path, workflows: Sequence[Workflow], stack: str) -> dict[tuple[str, str], Mapping[str, object]]:
+    """Return what adopt read live, by (target, child logical name), for every workflow with a record."""
+    return {(target, naming.logical(wf.name, role)): child.live for wf in workflows
+            for target, children in read(root, wf.location.path, stack).items()
+            for role, child in children.items() if child.live}
 
 
 def digest(root: Path, workflow_file: str) -> str:
@@ -80,7 +96,8 @@ def digest(root: Path, workflow_file: str) -> str:
 def render(workflow: str, stacks: Mapping[str, Mapping[str, Mapping[str, LiveChild]]]) -> str:
     """Return a record's text: stable key order, one child per line, so a PR shows what each stack imports."""
     body = {"note": NOTE, "workflow": workflow, "stacks": {
-        stack: {t: {role: {"id": c.id, **dict(c.names)} for role, c in sorted(children.items())}
+        stack: {t: {role: {"id": c.id, **dict(c.names), **({"live": dict(c.live)} if c.live else {})}
+                    for role, c in sorted(children.items())}
                 for t, children in sorted(targets.items())}
         for stack, targets in sorted(stacks.items())}}
     return json.dumps(body, indent=2) + "\n"
@@ -147,6 +164,9 @@ def _check_child(rel: str, text: str, field: str, role: str, child: Any,
     if not isinstance(child, dict) or not isinstance(child.get("id"), str) or not child["id"].strip():
         return [SpecError(rel, line, field, child, "has no import ID",
                           "write {\"id\": \"<the ID the provider documents for import>\", ...}")]
+    if not isinstance(child.get("live", {}), dict):
+        return [SpecError(rel, line, f"{field}.live", child["live"], "is not an object",
+                          "write {\"<input path>\": <the value adopt read live>, ...}, or leave it out")]
     missing = [n for n in roles[role] if not isinstance(child.get(n), str) or not child[n]]
     return [SpecError(rel, line, f"{field}.{n}", None, "missing: the live name the child keeps",
                       f"add \"{n}\": the live resource's {n} (a different one would replace it)") for n in missing]

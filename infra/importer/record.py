@@ -28,8 +28,10 @@ def live_children(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:
     if f.target == "aws":
         return _aws(item, items)
     if f.target == "gcp":
-        return {"job": _child(f.live_id, name=f.live_id.rsplit("/", 1)[-1]),
-                "function": _child(f.function_id, name=f.function_id.rsplit("/", 1)[-1])}
+        job = {"schedule": f.expression, "timeZone": f.timezone}
+        function = {"buildConfig.runtime": f.runtime, "serviceConfig.timeoutSeconds": f.timeout_s}
+        return {"job": _child(f.live_id, job, name=f.live_id.rsplit("/", 1)[-1]),
+                "function": _child(f.function_id, function, name=f.function_id.rsplit("/", 1)[-1])}
     raise LockstepError(f"import adopt: {item.key}: the {f.target} component cannot adopt live resources yet (only "
                         "aws and gcp); adopting it would make the next `pulumi up` create a second copy")
 
@@ -37,16 +39,20 @@ def live_children(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:
 def _aws(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:
     f = item.found
     group, name = f.live_id.split("/", 1)
-    out = {"schedule": _child(f.live_id, name=name, group=group), "function": _child(f.function_id,
-                                                                                      name=f.function_id)}
+    schedule = {"scheduleExpression": f.expression, "scheduleExpressionTimezone": f.timezone}
+    function = {"runtime": f.runtime, "memorySize": f.memory_mb, "timeout": f.timeout_s}
+    out = {"schedule": _child(f.live_id, schedule, name=name, group=group),
+           "function": _child(f.function_id, function, name=f.function_id)}
     peers = [i for i in items if i.found.target == "aws" and i.found.place == f.place
              and i.found.live_id.split("/", 1)[0] == group]
     if group != DEFAULT_GROUP and len(peers) == 1:
-        out["schedules"] = _child(group, name=group)
+        out["schedules"] = _child(group, {}, name=group)
     if f.children.get("logs"):  # the function has run: its log group exists and would clash with a create
-        out["logs"] = _child(f.children["logs"], name=f.children["logs"])
+        out["logs"] = _child(f.children["logs"], {}, name=f.children["logs"])
     return out
 
 
-def _child(id_: str, **names: str) -> LiveChild:
-    return LiveChild(id_, MappingProxyType(names))
+def _child(id_: str, live: Mapping[str, object], **names: str) -> LiveChild:
+    """Return a live child; the live values adopt read are kept where the platform reported them."""
+    return LiveChild(id_, MappingProxyType(names), MappingProxyType({k: v for k, v in live.items()
+                                                                     if v not in (None, "")}))

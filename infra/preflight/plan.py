@@ -61,6 +61,9 @@ class Change:
     keys: tuple[str, ...] = ()
     why: tuple[str, ...] = ()
     old: Resource | None = None
+    # An import whose declared inputs differ from what adopt read live: (path, live, declared). Pulumi imports the
+    # resource, then updates it to the declared inputs in the same `pulumi up`.
+    live: tuple[tuple[str, str, str], ...] = ()
 
     def leaf_changes(self) -> list[tuple[str, str | None, str | None]]:
         """Return (path, old, new) of every input leaf that changes, secrets redacted."""
@@ -143,6 +146,22 @@ def diff(base: Iterable[Resource], head: Iterable[Resource]) -> list[Change]:
         op = "replace" if why else "update" if keys else "same"
         out.append(Change(op, r, keys, why, old))
     out.extend(Change("delete", r, old=r) for r in before.values())
+    return out
+
+
+def with_live(changes: Iterable[Change], live: Mapping[tuple[str, str], Mapping[str, object]]) -> list[Change]:
+    """Return the changes with each import's declared-versus-live differences (by (target, logical name))."""
+    out = []
+    for c in changes:
+        seen = live.get((c.resource.target, c.resource.name)) if c.op == "import" else None
+        if seen:
+            now = values.decode(c.resource.values)
+            diffs = tuple((p, values.shown(v), now.get(p, "(unset)")) for p, v in sorted(seen.items())
+                          if now.get(p) != values.shown(v))
+            if diffs:
+                c = Change("import", c.resource, tuple(sorted({_TOP.split(p, 1)[0] for p, _, _ in diffs})),
+                           live=diffs)
+        out.append(c)
     return out
 
 

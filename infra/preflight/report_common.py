@@ -100,13 +100,15 @@ def run_title(why: str, items: Sequence[Change]) -> str:
 def change_title(c: Change) -> str:
     """Return one change's headline: op, type, name, and why it replaces."""
     why = f" — forced by {'; '.join(c.why)}" if c.why else ""
-    live = f" (live {c.resource.import_id})" if c.op == "import" else ""
+    live = f" (live {c.resource.import_id}{', then update' if c.live else ''})" if c.op == "import" else ""
     return f"{c.op} {c.resource.type} {c.resource.name}{live}{why}"
 
 
 def leaf_lines(c: Change, pairs: dict[str, str] | None = None) -> list[str]:
-    """Return `path: old → new` for a change's leaves (none for creates, imports and deletes: no base to compare)."""
-    if c.op in ("create", "import", "delete"):
+    """Return `path: old → new` for a change's leaves (none for creates and deletes: every leaf would be new)."""
+    if c.op == "import":  # what the update right after the import changes: live (as adopt read it) → declared
+        return [f"{path}: {old} (live) → {new}" for path, old, new in c.live[:MAX_LEAVES]]
+    if c.op in ("create", "delete"):
         return []
     leaves = [leaf for leaf in c.leaf_changes() if not (pairs and only_stamps(leaf, pairs))]
     lines = [f"{path}: {old if old is not None else '(unset)'} → {new if new is not None else '(unset)'}"

@@ -38,6 +38,8 @@ def _resource(c: Change) -> dict[str, Any]:
                            "custom": r.custom, "change": c.op, "changed_keys": list(c.keys)}
     if r.import_id:
         out["import_id"] = r.import_id
+    if c.live:  # imported, then updated: what adopt read live against what is declared
+        out["values"] = [{"path": p, "live": a, "head": b} for p, a, b in c.live]
     if c.op == "replace":
         out["replace_because"] = list(c.why)
     if c.op in ("update", "replace"):

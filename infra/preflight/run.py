@@ -25,7 +25,7 @@ from infra.preflight.analyze import Diagnostic
 from infra.preflight.cache import Cache, code_hash, key
 from infra.preflight.capture import Capture
 from infra.preflight.evaluate import Rules, Slice, evaluate, run_capture, stack_wide
-from infra.preflight.plan import Change, Resource, counts, diff
+from infra.preflight.plan import Change, Resource, counts, diff, with_live
 from infra.preflight.review import FieldDiff, head_state, stack_diff, workflow_diffs
 from policies import lib, pack
 
@@ -116,7 +116,9 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
     if cache.rejected:
         notes.append(f"{cache.rejected} cache entr{'y' if cache.rejected == 1 else 'ies'} failed verification "
                      "(planted, forged or corrupted) and were evaluated again")
-    out = Preview(stack_name, stack.enabled(), rev, diff(found.resources if found else [], resources),
+    changes = with_live(diff(found.resources if found else [], resources),
+                        imports.live_values(result.root, result.workflows, stack_name))
+    out = Preview(stack_name, stack.enabled(), rev, changes,
                   _violations(result, diags, resources), [redact.scrub(n) for n in notes],  # errors may quote values
                   head=head_state(result.root), base_how=base_rev.describe(base) if rev else "",
                   off=dict(stack.switched_off))

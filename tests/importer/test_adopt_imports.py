@@ -61,9 +61,12 @@ def test_adopt_records_the_live_ids_and_the_preview_imports_them_instead_of_crea
     record = json.loads((root / "workflows" / "nightly_report.import.json").read_text())
     assert record["workflow"] == "nightly-report" and "not secrets" in record["note"]
     assert record["stacks"] == {"staging": {"aws": {  # the group 'reports' is shared: it is not adopted
-        "function": {"id": "nightly-report", "name": "nightly-report"},
+        "function": {"id": "nightly-report", "name": "nightly-report",
+                     "live": {"runtime": "python3.11", "memorySize": 256, "timeout": 120}},
         "logs": {"id": "/aws/lambda/nightly-report", "name": "/aws/lambda/nightly-report"},
-        "schedule": {"id": "reports/nightly-report", "name": "nightly-report", "group": "reports"}}}}
+        "schedule": {"id": "reports/nightly-report", "name": "nightly-report", "group": "reports",
+                     "live": {"scheduleExpression": "cron(0 9 * * ? *)",
+                              "scheduleExpressionTimezone": "Europe/Berlin"}}}}}
     assert run("validate", "--root", str(root))[0] == 0
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "adopt the nightly report and the weekly digest")
@@ -76,6 +79,7 @@ def test_adopt_records_the_live_ids_and_the_preview_imports_them_instead_of_crea
         assert imported == live, (workflow, imported)
         created = {r["type"] for r in mine if r["change"] == "create"}
         assert not created & {t for t, _ in live}, (workflow, created)  # nothing that exists live is created again
+        assert not [r for r in mine if r["change"] == "import" and r.get("values")]  # declared as it runs live
     schedule = next(r for r in report["resources"] if r.get("import_id") == "reports/nightly-report")
     assert schedule["urn"].endswith("nightly-report-schedule")
     assert not [r for r in report["resources"] if r["workflow"] == "nightly-report"
@@ -83,6 +87,19 @@ def test_adopt_records_the_live_ids_and_the_preview_imports_them_instead_of_crea
     assert report["summary"]["aws"]["import"] == 3 and report["summary"]["gcp"]["import"] == 2
     code, text = run("preview", "--root", str(root), "--stack", "staging")
     assert "import aws:scheduler/schedule:Schedule nightly-report-schedule (live reports/nightly-report)" in text
+
+    # changed before the first `pulumi up`: Pulumi imports the schedule, then updates it; the preview says so
+    wf = root / "workflows" / "nightly_report.py"
+    wf.write_text(wf.read_text().replace("cron('0 9 * * *'", "cron('0 10 * * *'"))
+    git(root, "commit", "-q", "-am", "run the nightly report an hour later")
+    code, report = lockstep("preview", "--root", str(root), "--stack", "staging", "--format", "json")
+    schedule = next(r for r in report["resources"] if r.get("import_id") == "reports/nightly-report")
+    assert (code, schedule["change"]) == (0, "import")
+    assert schedule["values"] == [{"path": "scheduleExpression", "live": '"cron(0 9 * * ? *)"',
+                                   "head": '"cron(0 10 * * ? *)"'}]
+    code, text = run("preview", "--root", str(root), "--stack", "staging")
+    assert "(live reports/nightly-report, then update)" in text
+    assert 'scheduleExpression: "cron(0 9 * * ? *)" (live) → "cron(0 10 * * ? *)"' in text
 
 
 def test_once_imported_the_record_stops_mattering_but_deleting_it_would_rename_and_replace(
