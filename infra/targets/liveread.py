@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,6 +18,10 @@ from infra.targets.base import Observed
 
 T = TypeVar("T")
 READ_WORKERS = int(os.environ.get("LOCKSTEP_DRIFT_WORKERS", "8"))  # concurrent reads per target
+# From this many workflows in one place (region, project, resource group), a reader lists each resource type once
+# instead of reading each resource; below it, point reads cost fewer calls than a list's pages.
+LIST_FROM = 8
+READ_MODES = ("auto", "list", "point")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,23 @@ def read_each(out: LiveRead, wanted: Mapping[str, Wanted], read_one: Callable[[W
         elif found is not None:
             out.resources[name] = found
             out.resources_read += len(found)
+
+
+def use_lists(connect: Mapping[str, Any], count: int) -> bool:
+    """Return whether to list resource types rather than read each resource, for `count` workflows in one place.
+
+    `connect["reads"]` (else $LOCKSTEP_DRIFT_READS) forces "list" or "point"; "auto" lists from LIST_FROM on.
+    """
+    mode = str(connect.get("reads") or os.environ.get("LOCKSTEP_DRIFT_READS") or "auto")
+    if mode not in READ_MODES:
+        raise ValueError(f"LOCKSTEP_DRIFT_READS={mode!r} is not one of {', '.join(READ_MODES)}")
+    return mode == "list" or (mode == "auto" and count >= LIST_FROM)
+
+
+def unreadable_all(out: LiveRead, names: Iterable[str], why: str) -> None:
+    """Mark workflows unreadable because a list they depend on failed: inconclusive, never in sync."""
+    for name in names:
+        out.unreadable[name] = why
 
 
 class Counter:

@@ -106,3 +106,9 @@ def azure(fake_arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("LOCKSTEP_AZURE_ENDPOINT_URL", fake_arm.url)
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
     return {**connect_from_env(os.environ), "subscription_id": SUBSCRIPTION}
+
+
+@pytest.fixture(autouse=True)
+def list_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read with lists, as drift does at scale (from LIST_FROM workflows in a place on); point-read tests say so."""
+    monkeypatch.setenv("LOCKSTEP_DRIFT_READS", "list")

@@ -2,8 +2,9 @@
 
 PUT / GET / PATCH / DELETE of any resource ID, function-app PUTs as long-running operations (202 with
 Azure-AsyncOperation, which the SDK polls), app settings as their own resource (`config/appsettings`, listed by
-POST), and a subscription-wide resource list filtered by type. Paths are case-insensitive, like ARM's. Every request
-is counted, so a test can check how many calls a reader made.
+POST), a subscription-wide resource list filtered by type, and lists of one type in a resource group or the
+subscription (`.../providers/<namespace>/<type>`), served `page_size` at a time with ARM's `nextLink`. Paths are
+case-insensitive, like ARM's. Every request is counted, so a test can check how many calls a reader made.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 _TYPE = re.compile(r"/providers/([^/]+)/([^/]+)/([^/]+)$")
+_COLLECTION = re.compile(r"^/subscriptions/[^/]+(/resourcegroups/[^/]+)?/providers/([^/]+)/([^/]+)$")
 
 
 class FakeArm:
@@ -27,6 +29,7 @@ class FakeArm:
         self.settings: dict[str, dict[str, str]] = {}
         self.requests: list[tuple[str, str]] = []
         self.fail: dict[str, int] = {}  # lower-cased path fragment -> HTTP status to answer instead
+        self.page_size = 100  # items per page of a list
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -137,6 +140,9 @@ def _route(fake: FakeArm, method: str, path: str, query: dict[str, list[str]], b
         return 200, {"value": _filtered(fake, query.get("$filter", [""])[0])}, {}
     if method == "PUT":
         return _put(fake, path, key, body, base)
+    listed = _COLLECTION.match(key)
+    if method == "GET" and listed and key not in fake.store:
+        return 200, _page(fake, key, listed, query, base, path), {}
     if key not in fake.store:
         return _missing(path)
     if method == "GET":
@@ -172,6 +178,20 @@ def _put(fake: FakeArm, path: str, key: str, body: dict[str, Any], base: str) ->
 def _filtered(fake: FakeArm, expression: str) -> list[dict[str, Any]]:
     wanted = re.search(r"resourceType eq '([^']+)'", expression)
     return [r for r in fake.store.values() if not wanted or r["type"].lower() == wanted.group(1).lower()]
+
+
+def _page(fake: FakeArm, key: str, listed: re.Match[str], query: dict[str, list[str]], base: str,
+          path: str) -> dict[str, Any]:
+    """Return one page of the resources of one type under a subscription or resource group, with a nextLink."""
+    scope, kind = key.split("/providers/", 1)[0] + "/", f"{listed.group(2)}/{listed.group(3)}"
+    items = sorted((r for k, r in fake.store.items() if k.startswith(scope) and r["type"].lower() == kind),
+                   key=lambda r: str(r["id"]).lower())
+    start = int(query.get("$skiptoken", ["0"])[0])
+    answer: dict[str, Any] = {"value": items[start:start + fake.page_size]}
+    if start + fake.page_size < len(items):
+        version = query.get("api-version", [""])[0]
+        answer["nextLink"] = f"{base}{path}?api-version={version}&$skiptoken={start + fake.page_size}"
+    return answer
 
 
 def _missing(path: str) -> tuple[int, Any, dict[str, str]]:

@@ -1,9 +1,12 @@
 """Read what AWS runs for each workflow through boto3, mapped onto the Pulumi properties `normalize` reads.
 
-One call per resource: `get_schedule`, `get_function` (configuration, tags and concurrency in one answer),
-`get_function_event_invoke_config`, the topic's `list_tags_for_resource` and `list_subscriptions_by_topic`; plus
-one paginated `list_schedule_groups` per region to find stamped groups no workflow claims. The default credential
-chain applies; `connect` carries endpoint overrides (`endpoint_url`, keys) for an emulator.
+Per workflow, the calls no list can replace: `get_schedule` (ListSchedules carries no expression, zone or retry
+policy), `get_function` (ListFunctions carries neither tags nor reserved concurrency) and
+`get_function_event_invoke_config` (there is no account-wide list). The alert topics are listed per region instead
+of read one by one (`sns.list_topics`, the tagging API's `get_resources` for their tags, `sns.list_subscriptions`),
+from `LIST_FROM` workflows in a region on; below that, `list_tags_for_resource` and `list_subscriptions_by_topic`
+per topic. Plus one paginated `list_schedule_groups` per region to find stamped groups no workflow claims. The
+default credential chain applies; `connect` carries endpoint overrides (`endpoint_url`, keys) for an emulator.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -24,7 +28,16 @@ from infra.targets.aws.translate import AwsDesired
 from infra.targets.base import Observed
 from infra.targets.common import iso_utc
 from infra.targets.discovered import Discovered, Discovery, code_of
-from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each
+from infra.targets.liveread import (
+    Counter,
+    LiveRead,
+    NotDeployed,
+    Unmanaged,
+    Wanted,
+    read_each,
+    unreadable_all,
+    use_lists,
+)
 
 NOT_FOUND = ("ResourceNotFoundException", "NotFound", "NotFoundException")
 # botocore's standard retry mode backs off exponentially on throttling and transient errors, bounded here.
@@ -36,7 +49,8 @@ class _Clients:
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
         # "regions" lists where discovery looks (not a client argument)
-        self._connect, self._count = {k: v for k, v in connect.items() if k != "regions"}, Counter(out)
+        self._connect = {k: v for k, v in connect.items() if k not in ("regions", "reads")}
+        self._count = Counter(out)
         self._made: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
@@ -57,7 +71,9 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     """Return the live AWS resources of every wanted workflow, and stamped schedule groups none of them claims."""
     out = LiveRead("aws")
     clients = _Clients(connect, out)
-    read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    topics = _list_topics(out, clients, wanted, connect)
+    readable = {n: w for n, w in wanted.items() if n not in out.unreadable}
+    read_each(out, readable, lambda w: _workflow(clients, stack, w, topics.get(w.desired.region)), _why)
     out.resources_read -= len(out.resources)  # the provider entry (the region) is no API resource
     regions = sorted({w.desired.region for w in wanted.values()} | ({stack.aws.region} if stack.aws else set()))
     claimed = {base_name(stack, w) for w in wanted}
@@ -74,10 +90,64 @@ def base_name(stack: StackConfig, workflow: str) -> str:
     return naming.physical("lockstep", stack.name, workflow, limit=64)
 
 
-def _workflow(clients: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
+@dataclass
+class _Topics:
+    """One region's SNS topics as lists show them: each topic's tags and subscriptions, by topic ARN."""
+
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _list_topics(out: LiveRead, clients: _Clients, wanted: Mapping[str, Wanted],
+                 connect: Mapping[str, Any]) -> dict[str, _Topics]:
+    """List the topics of each region with enough workflows; a failed list makes that region's reads unreadable."""
+    by_region: dict[str, list[str]] = {}
+    for name, want in wanted.items():
+        by_region.setdefault(want.desired.region, []).append(name)
+    listed = {}
+    for region, names in sorted(by_region.items()):
+        if not use_lists(connect, len(names)):
+            continue
+        try:
+            listed[region] = _topics_of(clients, region)
+        except (ClientError, BotoCoreError) as exc:
+            unreadable_all(out, names, f"listing SNS topics in {region}: {_why(exc)}")
+    return listed
+
+
+def _topics_of(clients: _Clients, region: str) -> _Topics:
+    sns, tagging = clients("sns", region), clients("resourcegroupstaggingapi", region)
+    found = _Topics()
+    for page in sns.get_paginator("list_topics").paginate():
+        found.tags.update({t["TopicArn"]: {} for t in page.get("Topics", [])})
+    # The tagging API lists only resources that carry tags; a topic it does not name has none.
+    for page in tagging.get_paginator("get_resources").paginate(ResourceTypeFilters=["sns:topic"],
+                                                                ResourcesPerPage=100):
+        for item in page.get("ResourceTagMappingList", []):
+            if item["ResourceARN"] in found.tags:
+                found.tags[item["ResourceARN"]] = {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+    for page in sns.get_paginator("list_subscriptions").paginate():
+        for sub in page.get("Subscriptions", []):
+            found.subscriptions.setdefault(str(sub.get("TopicArn")), []).append(sub)
+    return found
+
+
+def _topic(clients: _Clients, region: str, topic_arn: str,
+           listed: _Topics | None) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Return a topic's tags and subscriptions, from the region's lists when there are some."""
+    if listed is not None:
+        if topic_arn not in listed.tags:
+            raise NotDeployed(f"SNS topic {topic_arn} does not exist")
+        return listed.tags[topic_arn], listed.subscriptions.get(topic_arn, [])
+    sns = clients("sns", region)
+    tags, subs = _topic(clients, d.region, topic_arn, topics)
+    return {t["Key"]: t["Value"] for t in tags.get("Tags", [])}, subs
+
+
+def _workflow(clients: _Clients, stack: StackConfig, want: Wanted, topics: _Topics | None) -> list[Observed]:
     d: AwsDesired = want.desired
     base = base_name(stack, want.workflow)
-    sch, lam, sns = clients("scheduler", d.region), clients("lambda", d.region), clients("sns", d.region)
+    sch, lam = clients("scheduler", d.region), clients("lambda", d.region)
     schedule = _get(lambda: sch.get_schedule(Name=base, GroupName=base), f"schedule {base}")
     function = _get(lambda: lam.get_function(FunctionName=base), f"Lambda function {base}")
     try:
@@ -89,15 +159,13 @@ def _workflow(clients: _Clients, stack: StackConfig, want: Wanted) -> list[Obser
     account = str(function["Configuration"]["FunctionArn"]).split(":")[4]
     topic = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=256)
     topic_arn = f"arn:aws:sns:{d.region}:{account}:{topic}"
-    tags = _get(lambda: sns.list_tags_for_resource(ResourceArn=topic_arn), f"SNS topic {topic_arn}")
-    subs = [s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
-            for s in page.get("Subscriptions", [])]
+    tags, subs = _topic(clients, d.region, topic_arn, topics)
     return [Observed(PROVIDER, "provider", {"region": d.region}),
             Observed(SCHEDULE, base, _schedule_props(schedule)),
             Observed(FUNCTION, base, _function_props(function, want.package_sha256_b64)),
             Observed(INVOKE_CONFIG, base, {"maximumRetryAttempts": invoke.get("MaximumRetryAttempts"),
                                              "maximumEventAgeInSeconds": invoke.get("MaximumEventAgeInSeconds")}),
-            Observed(TOPIC, topic_arn, {"tags": {t["Key"]: t["Value"] for t in tags.get("Tags", [])}}),
+            Observed(TOPIC, topic_arn, {"tags": tags}),
             *(Observed(SUBSCRIPTION, str(s.get("SubscriptionArn")),
                        {"protocol": s.get("Protocol"), "endpoint": s.get("Endpoint")}) for s in subs)]
 

@@ -1,7 +1,11 @@
 """Read what Azure runs for each workflow through the Azure management libraries, mapped onto Pulumi's properties.
 
-One call per resource: `web_apps.get`, `web_apps.list_application_settings` (the app settings resource),
-`app_service_plans.get` and the action group by ID; plus one `resources.list` of function apps per subscription to
+From `LIST_FROM` workflows in a resource group on, the apps, plans and action groups are listed per group
+(`web_apps.list_by_resource_group`, `app_service_plans.list_by_resource_group`, azure-mgmt-monitor's
+`action_groups.list_by_resource_group`: whole resources, paginated), and only what no list returns is read per
+app: its app settings (a POST, `web_apps.list_application_settings`), and the app itself (`web_apps.get`) when the
+list leaves out its `siteConfig.linuxFxVersion`. Below that, one call per resource: `web_apps.get`, the settings,
+`app_service_plans.get` and the action group by ID. Plus one `resources.list` of function apps per subscription to
 find stamped apps no workflow claims. Credentials come from `azure-identity`'s DefaultAzureCredential; `connect`
 carries client keyword arguments (`credential`, `base_url`, `authentication_policy`, `polling_interval`) for an
 emulator, and `subscription_id` (else $AZURE_SUBSCRIPTION_ID).
@@ -11,11 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.monitor import MonitorManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.web import WebSiteManagementClient
 
@@ -33,6 +39,8 @@ from infra.targets.liveread import (
     Unreadable,
     Wanted,
     read_each,
+    unreadable_all,
+    use_lists,
     with_backoff,
 )
 
@@ -45,7 +53,7 @@ class _Clients:
     """The web and resource clients of one subscription, counting the calls made through them."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        kw = dict(connect)
+        kw = {k: v for k, v in connect.items() if k != "reads"}
         sub = kw.pop("subscription_id", None) or os.environ.get("AZURE_SUBSCRIPTION_ID")
         if not sub:
             raise Unreadable("no Azure subscription: set AZURE_SUBSCRIPTION_ID")
@@ -56,11 +64,20 @@ class _Clients:
         self.subscription, self._count = str(sub), Counter(out)
         self.web = WebSiteManagementClient(subscription_id=self.subscription, **RETRY, **kw)
         self.resources = ResourceManagementClient(subscription_id=self.subscription, **RETRY, **kw)
+        self.monitor = MonitorManagementClient(subscription_id=self.subscription, **RETRY, **kw)
 
     def count(self, result: Any) -> Any:
         """Count one API call and return its result."""
         self._count.add()
         return result
+
+    def every(self, paged: Any) -> list[Any]:
+        """Return every item of a paginated list, counting each page as a call."""
+        found = []
+        for page in paged.by_page():
+            self._count.add()
+            found.extend(page)
+        return found
 
 
 def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping[str, Any]) -> LiveRead:
@@ -71,7 +88,9 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     except Unreadable as exc:
         out.error = str(exc)
         return out
-    read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
+    listed = _list_groups(out, clients, stack, wanted, connect)
+    readable = {n: w for n, w in wanted.items() if n not in out.unreadable}
+    read_each(out, readable, lambda w: _workflow(clients, stack, w, listed.get(group_name(stack, w.workflow))), _why)
     out.resources_read += len(out.resources)  # each app's settings are their own ARM resource (config/appsettings)
     claimed = {app_name(stack, w, want.desired.location) for w, want in wanted.items()}
     try:
@@ -93,21 +112,72 @@ def app_name(stack: StackConfig, workflow: str, location: str) -> str:
     return naming.physical("lockstep", stack.name, workflow, naming.short_hash(location), limit=60)
 
 
-def _workflow(c: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
-    d: AzureDesired = want.desired
-    rg, app = group_name(stack, want.workflow), app_name(stack, want.workflow, d.location)
-    plan = naming.physical("lockstep", stack.name, want.workflow, "plan", limit=60)
-    alerts = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=60)
+@dataclass
+class _Group:
+    """One resource group as the lists show it: sites, plans and action groups by lower-cased name."""
+
+    sites: dict[str, Any] = field(default_factory=dict)
+    plans: dict[str, Any] = field(default_factory=dict)
+    receivers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _list_groups(out: LiveRead, c: _Clients, stack: StackConfig, wanted: Mapping[str, Wanted],
+                 connect: Mapping[str, Any]) -> dict[str, _Group]:
+    """List each resource group with enough workflows; a failed list makes that group's reads unreadable."""
+    by_group: dict[str, list[str]] = {}
+    for name in wanted:
+        by_group.setdefault(group_name(stack, name), []).append(name)
+    listed = {}
+    for rg, names in sorted(by_group.items()):
+        if not use_lists(connect, len(names)):
+            continue
+        try:
+            listed[rg] = _Group(
+                _by_name(c.every(c.web.web_apps.list_by_resource_group(rg))),
+                _by_name(c.every(c.web.app_service_plans.list_by_resource_group(rg))),
+                {k: [{"name": r.name, "emailAddress": r.email_address} for r in g.email_receivers or []]
+                 for k, g in _by_name(c.every(c.monitor.action_groups.list_by_resource_group(rg))).items()})
+        except AzureError as exc:
+            unreadable_all(out, names, f"listing function apps, plans and action groups in {rg}: {_why(exc)}")
+    return listed
+
+
+def _by_name(items: Iterable[Any]) -> dict[str, Any]:
+    return {str(i.name).lower(): i for i in items}
+
+
+def _point_group(c: _Clients, rg: str, app: str, plan: str, alerts: str) -> tuple[Any, Any, list[dict[str, Any]]]:
     site = _get(lambda: c.count(c.web.web_apps.get(rg, app)), f"function app {app}")
-    # azure-core retries only idempotent methods; the settings list is a POST, so throttling is retried here.
-    settings = with_backoff(lambda: c.count(c.web.web_apps.list_application_settings(rg, app)),
-                            _throttled).properties or {}
     farm = _get(lambda: c.count(c.web.app_service_plans.get(rg, plan)), f"App Service plan {plan}")
     group_id = (f"/subscriptions/{c.subscription}/resourceGroups/{rg}/providers/microsoft.insights/"
                 f"actionGroups/{alerts}")
     group = _get(lambda: c.count(c.resources.resources.get_by_id(group_id, api_version=ACTION_GROUP_API)),
                  f"action group {alerts}")
-    receivers = (group.properties or {}).get("emailReceivers", [])
+    return site, farm, list((group.properties or {}).get("emailReceivers", []))
+
+
+def _from_lists(c: _Clients, g: _Group, rg: str, app: str, plan: str,
+                alerts: str) -> tuple[Any, Any, list[dict[str, Any]]]:
+    site, farm = g.sites.get(app.lower()), g.plans.get(plan.lower())
+    if site is None or farm is None or alerts.lower() not in g.receivers:
+        what = f"function app {app}" if site is None else f"App Service plan {plan}" if farm is None \
+            else f"action group {alerts}"
+        raise NotDeployed(f"{what} does not exist")
+    if not (site.site_config and site.site_config.linux_fx_version):  # ARM may leave siteConfig out of lists
+        site = _get(lambda: c.count(c.web.web_apps.get(rg, app)), f"function app {app}")
+    return site, farm, g.receivers[alerts.lower()]
+
+
+def _workflow(c: _Clients, stack: StackConfig, want: Wanted, listed: _Group | None) -> list[Observed]:
+    d: AzureDesired = want.desired
+    rg, app = group_name(stack, want.workflow), app_name(stack, want.workflow, d.location)
+    plan = naming.physical("lockstep", stack.name, want.workflow, "plan", limit=60)
+    alerts = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=60)
+    site, farm, receivers = _from_lists(c, listed, rg, app, plan, alerts) if listed is not None \
+        else _point_group(c, rg, app, plan, alerts)
+    # azure-core retries only idempotent methods; the settings list is a POST, so throttling is retried here.
+    settings = with_backoff(lambda: c.count(c.web.web_apps.list_application_settings(rg, app)),
+                            _throttled).properties or {}
     return [Observed(APP, app, {
                 "location": site.location, "tags": dict(site.tags or {}),
                 "siteConfig": {"linuxFxVersion": site.site_config.linux_fx_version if site.site_config else None,

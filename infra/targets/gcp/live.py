@@ -1,8 +1,10 @@
 """Read what GCP runs for each workflow through the Google Cloud client libraries, mapped onto Pulumi's properties.
 
-One call per resource: Cloud Scheduler `get_job`, Functions v2 `get_function`, and one Monitoring
-`list_notification_channels` per workflow (filtered on its stamp); plus one `list_jobs` per project and region to
-find stamped jobs no workflow claims. Application Default Credentials apply; `connect` carries client keyword
+The list APIs return whole resources, so from `LIST_FROM` workflows in a place on, a read is one paginated
+Cloud Scheduler `list_jobs` and Functions v2 `list_functions` per project and region, and one Monitoring
+`list_notification_channels` per project; the job list also finds stamped jobs no workflow claims. Below that,
+one call per resource: `get_job`, `get_function`, and `list_notification_channels` filtered on the workflow's
+stamp, plus the `list_jobs` for unclaimed jobs. Application Default Credentials apply; `connect` carries client keyword
 arguments (credentials, transport, client_options) for an emulator.
 """
 
@@ -12,7 +14,8 @@ import dataclasses
 import datetime as dt
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 # google-api-core warns on every import under Python 3.11 about a support date two years away; users need no line.
@@ -28,9 +31,19 @@ from infra.targets.base import Observed  # noqa: E402
 from infra.targets.discovered import Discovered, Discovery, code_of  # noqa: E402
 from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB  # noqa: E402
 from infra.targets.gcp.translate import GcpDesired  # noqa: E402
-from infra.targets.liveread import Counter, LiveRead, NotDeployed, Unmanaged, Wanted, read_each  # noqa: E402
+from infra.targets.liveread import (  # noqa: E402
+    Counter,
+    LiveRead,
+    NotDeployed,
+    Unmanaged,
+    Wanted,
+    read_each,
+    unreadable_all,
+    use_lists,
+)
 
 # Throttling (429) and transient server errors are retried with exponential backoff, bounded in time.
+PAGE_SIZE = 500  # the largest page Cloud Scheduler's ListJobs serves
 RETRY = gretry.Retry(initial=0.2, maximum=5.0, multiplier=2.0, timeout=30.0,
                      predicate=gretry.if_exception_type(gexc.TooManyRequests, gexc.ServiceUnavailable,
                                                         gexc.InternalServerError))
@@ -40,7 +53,7 @@ class _Clients:
     """One client per API, created on first use, counting the calls made through it."""
 
     def __init__(self, connect: Mapping[str, Any], out: LiveRead) -> None:
-        self._kw, self._count = dict(connect), Counter(out)
+        self._kw, self._count = {k: v for k, v in connect.items() if k != "reads"}, Counter(out)
         self._made: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -51,6 +64,20 @@ class _Clients:
                 self._made[api] = _client(api, self._kw)
         self._count.add()
         return getattr(self._made[api], method)(retry=RETRY, timeout=20.0, **kw)
+
+    def every(self, api: str, method: str, **kw: Any) -> Iterator[Any]:
+        """Yield every item of a paginated list, counting each page as a call."""
+        for number, page in enumerate(self.call(api, method, **kw).pages):
+            if number:
+                self._count.add()
+            yield from _items(page)
+
+
+def _items(page: Any) -> list[Any]:
+    for name in ("jobs", "functions", "notification_channels"):
+        if name in type(page).meta.fields:
+            return list(getattr(page, name))
+    raise TypeError(f"{type(page).__name__} is no list response this reader knows")
 
 
 def _client(api: str, kw: Mapping[str, Any]) -> Any:
@@ -67,17 +94,74 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     """Return the live GCP resources of every wanted workflow, and stamped jobs none of them claims."""
     out = LiveRead("gcp")
     clients = _Clients(connect, out)
-    read_each(out, wanted, lambda w: _workflow(clients, stack, w), _why)
-    places = {(w.desired.project, w.desired.region) for w in wanted.values()}
+    listed = _list_places(out, clients, wanted, connect)
+    readable = {n: w for n, w in wanted.items() if n not in out.unreadable}
+    read_each(out, readable, lambda w: _workflow(clients, stack, w, listed.get(_place(w))), _why)
+    places = {_place(w) for w in wanted.values()}
     if stack.gcp:
         places.add((stack.gcp.project, stack.gcp.region))
     claimed = {base_name(stack, w) for w in wanted}
     for project, region in sorted(places):
         try:
-            out.unmanaged.extend(_unmanaged(clients, stack, project, region, claimed))
+            jobs = listed[(project, region)].jobs.values() if (project, region) in listed else \
+                clients.every("scheduler", "list_jobs", parent=f"projects/{project}/locations/{region}")
+            out.unmanaged.extend(_unmanaged(jobs, stack, claimed))
         except gexc.GoogleAPIError as exc:
             out.error = f"listing scheduler jobs in {project}/{region}: {_why(exc)}"
     return out
+
+
+@dataclass
+class _Listed:
+    """One project and region as the lists show it: jobs and functions by short name, channels by workflow."""
+
+    jobs: dict[str, Any] = field(default_factory=dict)
+    functions: dict[str, Any] = field(default_factory=dict)
+    channels: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def _place(want: Wanted) -> tuple[str, str]:
+    return want.desired.project, want.desired.region
+
+
+def _list_places(out: LiveRead, clients: _Clients, wanted: Mapping[str, Wanted],
+                 connect: Mapping[str, Any]) -> dict[tuple[str, str], _Listed]:
+    """List jobs, functions and channels where enough workflows live; a failed list makes their reads unreadable."""
+    by_place: dict[tuple[str, str], list[str]] = {}
+    for name, want in wanted.items():
+        by_place.setdefault(_place(want), []).append(name)
+    listed: dict[tuple[str, str], _Listed] = {}
+    channels: dict[str, dict[str, list[Any]]] = {}
+    for (project, region), names in sorted(by_place.items()):
+        if not use_lists(connect, len(names)):
+            continue
+        try:
+            if project not in channels:
+                channels[project] = _channels(clients, project)
+            listed[(project, region)] = _listed(clients, project, region, channels[project])
+        except gexc.GoogleAPIError as exc:
+            unreadable_all(out, names, f"listing Cloud Scheduler jobs, functions and notification channels in "
+                                       f"{project}/{region}: {_why(exc)}")
+    return listed
+
+
+def _listed(clients: _Clients, project: str, region: str, channels: dict[str, list[Any]]) -> _Listed:
+    where = f"projects/{project}/locations/{region}"
+    jobs = clients.every("scheduler", "list_jobs", request={"parent": where, "page_size": PAGE_SIZE})
+    functions = clients.every("functions", "list_functions", request={"parent": where, "page_size": PAGE_SIZE})
+    return _Listed({j.name.rsplit("/", 1)[-1]: j for j in jobs}, {f.name.rsplit("/", 1)[-1]: f for f in functions},
+                   channels)
+
+
+def _channels(clients: _Clients, project: str) -> dict[str, list[Any]]:
+    """Return the project's notification channels by the workflow they are stamped with."""
+    found: dict[str, list[Any]] = {}
+    for c in clients.every("monitoring", "list_notification_channels",
+                           request={"name": f"projects/{project}", "page_size": PAGE_SIZE}):
+        stamp = c.user_labels.get("lockstep-workflow")
+        if stamp:
+            found.setdefault(stamp, []).append(c)
+    return found
 
 
 def base_name(stack: StackConfig, workflow: str) -> str:
@@ -85,18 +169,29 @@ def base_name(stack: StackConfig, workflow: str) -> str:
     return naming.physical("lockstep", stack.name, workflow, limit=63)
 
 
-def _workflow(clients: _Clients, stack: StackConfig, want: Wanted) -> list[Observed]:
+def _workflow(clients: _Clients, stack: StackConfig, want: Wanted, listed: _Listed | None) -> list[Observed]:
     d: GcpDesired = want.desired
     base = base_name(stack, want.workflow)
+    if listed is not None:
+        job, fn = listed.jobs.get(base), listed.functions.get(base)
+        if job is None or fn is None:
+            raise NotDeployed(f"{'scheduler job' if job is None else 'function'} {base} does not exist")
+        channels = listed.channels.get(want.workflow, [])
+    else:
+        job, fn, channels = _point_reads(clients, d, want.workflow, base)
+    return [Observed(JOB, base, _job_props(job, d.region)), Observed(FUNCTION, base, _function_props(fn, d)),
+            *(Observed(CHANNEL, c.name, {"type": c.type_, "labels": dict(c.labels)}) for c in channels
+              if c.user_labels.get("lockstep-workflow") == want.workflow)]  # also where the filter is ignored
+
+
+def _point_reads(clients: _Clients, d: GcpDesired, workflow: str, base: str) -> tuple[Any, Any, list[Any]]:
     where = f"projects/{d.project}/locations/{d.region}"
     job = _get(lambda: clients.call("scheduler", "get_job", name=f"{where}/jobs/{base}"), f"scheduler job {base}")
     fn = _get(lambda: clients.call("functions", "get_function", name=f"{where}/functions/{base}"),
               f"function {base}")
-    channels = clients.call("monitoring", "list_notification_channels", request={
-        "name": f"projects/{d.project}", "filter": f'user_labels."lockstep-workflow" = "{want.workflow}"'})
-    return [Observed(JOB, base, _job_props(job, d.region)), Observed(FUNCTION, base, _function_props(fn, d)),
-            *(Observed(CHANNEL, c.name, {"type": c.type_, "labels": dict(c.labels)}) for c in channels
-              if c.user_labels.get("lockstep-workflow") == want.workflow)]  # also where the filter is ignored
+    channels = list(clients.every("monitoring", "list_notification_channels", request={
+        "name": f"projects/{d.project}", "filter": f'user_labels."lockstep-workflow" = "{workflow}"'}))
+    return job, fn, channels
 
 
 def _job_props(job: Any, region: str) -> dict[str, Any]:
@@ -130,11 +225,10 @@ def _duration(value: Any) -> str | None:
     return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds}s"
 
 
-def _unmanaged(clients: _Clients, stack: StackConfig, project: str, region: str,
-               claimed: set[str]) -> list[Unmanaged]:
+def _unmanaged(jobs: Any, stack: StackConfig, claimed: set[str]) -> list[Unmanaged]:
     prefix = naming.physical("lockstep", stack.name, limit=63) + "-"
     found = []
-    for job in clients.call("scheduler", "list_jobs", parent=f"projects/{project}/locations/{region}"):
+    for job in jobs:
         short = job.name.rsplit("/", 1)[-1]
         if short in claimed or not (short.startswith(prefix) or "lockstep-workflow=" in job.description):
             continue
