@@ -1,18 +1,22 @@
 """Benchmark: `lockstep drift` over N workflows on AWS, GCP and Azure emulators: wall time and API calls per resource.
 
-    .venv/bin/python bench/bench_drift.py [--workflows 1000] [--json out.json]
+    .venv/bin/python bench/bench_drift.py [--workflows 1000] [--reads auto,point] [--profile out.prof] [--json out.json]
 
 Writes N generated workflows (all on aws, azure, gcp) into a scratch repo with the real Pulumi.staging.yaml, fills
 moto's server (a subprocess), drongo (in-process) and the fake ARM (a subprocess) through the vendor SDKs with what
 the program registers (captured once for the first workflow, then renamed per workflow, since the workflows differ
 only by name), and then times the real `lockstep drift --stack staging` entry, in-process, end to end. On-prem is
-not part of it: it needs SSH hosts (see docs/benchmarks.md).
+not part of it: it needs SSH hosts (see docs/benchmarks.md). `--reads` times the same seeded emulators once per
+read mode (`auto` lists per resource type at this scale; `point` reads each resource, as drift did before lists),
+one after the other in the same process, so their ratio is measured under the same machine load. `--profile`
+writes a cProfile of the first mode's run.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import io
 import json
 import os
@@ -103,12 +107,13 @@ def fill(root: Path, repo: Any, regs: dict[str, dict[str, list[dict[str, Any]]]]
     return time.perf_counter() - started
 
 
-def run(count: int) -> dict[str, Any]:
-    """Run the benchmark and return its figures."""
+def run(count: int, modes: list[str], profile: Path | None = None) -> dict[str, Any]:
+    """Seed the emulators once, time drift in each read mode, and return the figures."""
     import drongo
 
     from infra.targets.azure.live import connect_from_env
 
+    load_before = os.getloadavg()
     base = Path(tempfile.mkdtemp(prefix="lockstep-bench-drift-"))
     port = _free_port()
     moto_proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1",
@@ -129,34 +134,55 @@ def run(count: int) -> dict[str, Any]:
 
             drongo.core.decorator._CONTROLLER._responses.add_passthru(arm_url)
             seeded = fill(root, repo, regs, moto, {**connect_from_env(os.environ), "subscription_id": SUBSCRIPTION})
-            out = io.StringIO()
-            started = time.perf_counter()
-            with contextlib.redirect_stdout(out):
-                code = main(["drift", "--stack", "staging", "--root", str(root), "--format", "json"])
-            wall = time.perf_counter() - started
-        report = json.loads(out.getvalue())
+            runs = {mode: timed(root, mode, profile if number == 0 else None)
+                    for number, mode in enumerate(modes)}
     finally:
         for proc in (moto_proc, arm_proc):
             proc.terminate()
             proc.wait(10)
         shutil.rmtree(base, ignore_errors=True)
+    first = runs[modes[0]]["drift_wall_s"]
+    for figures in runs.values():
+        figures["ratio_to_first"] = round(figures["drift_wall_s"] / first, 2)
+    return {"workflows": count, "targets": ["aws", "azure", "gcp"], "seed_s": round(seeded, 1), "runs": runs,
+            "machine": {"nproc": os.cpu_count(), "python": platform.python_version(),
+                        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                        "load_before": load_before, "load_after": os.getloadavg()}}
+
+
+def timed(root: Path, mode: str, profile: Path | None) -> dict[str, Any]:
+    """Time one `lockstep drift --stack staging` in a read mode; return its verdict, wall time and call counts."""
+    os.environ["LOCKSTEP_DRIFT_READS"] = mode
+    out = io.StringIO()
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        if profiler:
+            profiler.enable()
+        code = main(["drift", "--stack", "staging", "--root", str(root), "--format", "json", "--no-record"])
+        if profiler:
+            profiler.disable()
+    wall = time.perf_counter() - started
+    if profiler and profile:
+        profiler.dump_stats(str(profile))
+    report = json.loads(out.getvalue())
     cost = report["cost"]
     calls, resources = sum(cost["calls"].values()), sum(cost["resources"].values())
-    return {"workflows": count, "targets": ["aws", "azure", "gcp"], "exit_code": code, "verdict": report["verdict"],
-            "findings": len(report["findings"]), "seed_s": round(seeded, 1), "drift_wall_s": round(wall, 2),
-            "read_s": {k: round(v, 2) for k, v in cost["read_seconds"].items()}, "calls": cost["calls"],
-            "resources": cost["resources"], "calls_per_resource": round(calls / resources, 3),
-            "machine": {"nproc": os.cpu_count(), "python": platform.python_version(),
-                        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}}
+    return {"exit_code": code, "verdict": report["verdict"], "findings": len(report["findings"]),
+            "drift_wall_s": round(wall, 2), "read_s": {k: round(v, 2) for k, v in cost["read_seconds"].items()},
+            "calls": cost["calls"], "resources": cost["resources"], "calls_per_resource": round(calls / resources, 3),
+            "load": os.getloadavg()}
 
 
 def main_() -> None:
     """Parse arguments, run, print (and optionally write) the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", type=int, default=1000)
+    parser.add_argument("--reads", default="auto,point", help="read modes to time, in order (auto, list, point)")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the first mode's run here")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    figures = run(args.workflows)
+    figures = run(args.workflows, [m for m in args.reads.split(",") if m], args.profile)
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 _TYPE = re.compile(r"/providers/([^/]+)/([^/]+)/([^/]+)$")
+_UNPAGED = ("microsoft.insights/actiongroups",)  # ARM answers these lists whole: the API defines no nextLink
 _COLLECTION = re.compile(r"^/subscriptions/[^/]+(/resourcegroups/[^/]+)?/providers/([^/]+)/([^/]+)$")
 
 
@@ -57,6 +58,7 @@ class FakeArm:
             self.settings.clear()
             self.requests.clear()
             self.fail.clear()
+            self.page_size = 100
 
     def stop(self) -> None:
         """Stop serving."""
@@ -186,11 +188,11 @@ def _page(fake: FakeArm, key: str, listed: re.Match[str], query: dict[str, list[
     scope, kind = key.split("/providers/", 1)[0] + "/", f"{listed.group(2)}/{listed.group(3)}"
     items = sorted((r for k, r in fake.store.items() if k.startswith(scope) and r["type"].lower() == kind),
                    key=lambda r: str(r["id"]).lower())
-    start = int(query.get("$skiptoken", ["0"])[0])
-    answer: dict[str, Any] = {"value": items[start:start + fake.page_size]}
-    if start + fake.page_size < len(items):
+    start, size = int(query.get("$skiptoken", ["0"])[0]), len(items) if kind in _UNPAGED else fake.page_size
+    answer: dict[str, Any] = {"value": items[start:start + size]}
+    if start + size < len(items):
         version = query.get("api-version", [""])[0]
-        answer["nextLink"] = f"{base}{path}?api-version={version}&$skiptoken={start + fake.page_size}"
+        answer["nextLink"] = f"{base}{path}?api-version={version}&$skiptoken={start + size}"
     return answer
 
 

@@ -140,7 +140,9 @@ def _topic(clients: _Clients, region: str, topic_arn: str,
             raise NotDeployed(f"SNS topic {topic_arn} does not exist")
         return listed.tags[topic_arn], listed.subscriptions.get(topic_arn, [])
     sns = clients("sns", region)
-    tags, subs = _topic(clients, d.region, topic_arn, topics)
+    tags = _get(lambda: sns.list_tags_for_resource(ResourceArn=topic_arn), f"SNS topic {topic_arn}")
+    subs = [s for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+            for s in page.get("Subscriptions", [])]
     return {t["Key"]: t["Value"] for t in tags.get("Tags", [])}, subs
 
 
