@@ -134,6 +134,8 @@ def run(count: int, modes: list[str], profile: Path | None = None) -> dict[str, 
 
             drongo.core.decorator._CONTROLLER._responses.add_passthru(arm_url)
             seeded = fill(root, repo, regs, moto, {**connect_from_env(os.environ), "subscription_id": SUBSCRIPTION})
+            print(f"seeded {count} workflows in {seeded:.1f} s; timing {', '.join(modes)}", file=sys.stderr,
+                  flush=True)
             runs = {mode: timed(root, mode, profile if number == 0 else None)
                     for number, mode in enumerate(modes)}
     finally:

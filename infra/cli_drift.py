@@ -45,6 +45,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from infra.drift import report
+    from infra.drift.attribute import attribute
     from infra.drift.collect import collect
     from infra.drift.compare import compare, level_of
     from infra.drift.desired import declaration
@@ -60,7 +61,10 @@ def _run(args: argparse.Namespace) -> int:
     incidents = []
     if not args.no_record:
         conclusive = [(name, t) for (name, t), live in got.live.items() if not live.inconclusive]
-        incidents = record(JsonIncidentStore(decl.root, args.stack), args.stack, findings, now_iso(), conclusive)
+        store = JsonIncidentStore(decl.root, args.stack)
+        incidents = record(store, args.stack, findings, now_iso(), conclusive)
+        answered = {i.id: i for i in attribute(decl, incidents, store)}
+        incidents = [answered.get(i.id, i) for i in incidents]
     cost = {"calls": got.calls, "resources": got.resources, "seconds": time.perf_counter() - started,
             "read_seconds": got.seconds}
     sys.stdout.write(report.FORMATS[args.format](verdict, findings, incidents, cost))

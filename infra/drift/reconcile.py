@@ -46,6 +46,7 @@ class Incident:
     state: str = "open"
     first_diverging: str = ""
     changed_by: str = ""      # who changed it, where the platform's audit source says so ("" when unknown)
+    changed_by_note: str = ""  # the audit source's operation and instant, or why changed_by is empty
     history: tuple[dict[str, str], ...] = field(default=())
 
     def with_event(self, state: str, now: str, note: str) -> Incident:

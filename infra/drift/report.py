@@ -40,9 +40,15 @@ def table(verdict: str, findings: Sequence[Finding], incidents: Sequence[Inciden
         if findings else ["every declared workflow runs as git declares it"]
     for inc in incidents:
         out.append(f"incident {inc.id} {inc.state}: {inc.workflow} on {inc.target} {inc.canonical or inc.kind}, "
-                   f"first seen {inc.first_seen}")
+                   f"first seen {inc.first_seen}, {_who(inc)}")
     out.append(f"lockstep drift: {verdict} — {_cost(cost)}")
     return "\n".join(out) + "\n"
+
+
+def _who(inc: Incident) -> str:
+    if inc.changed_by:
+        return f"changed by {inc.changed_by} ({inc.changed_by_note})"
+    return f"changed by: unknown ({inc.changed_by_note or 'not looked up'})"
 
 
 def _cost(cost: Mapping[str, Any]) -> str:
@@ -70,7 +76,7 @@ def markdown(verdict: str, findings: Sequence[Finding], incidents: Sequence[Inci
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in _line(f)) + " |" for f in findings]
     for inc in incidents:
         out += ["", f"- incident `{inc.id}` ({inc.state}): {inc.workflow} on {inc.target}, {inc.canonical}: git "
-                f"`{_show(inc.desired)}`, live `{_show(inc.live)}`, first seen {inc.first_seen}. Resolve with "
+                f"`{_show(inc.desired)}`, live `{_show(inc.live)}`, first seen {inc.first_seen}, {_who(inc)}. Resolve with "
                 f"`lockstep drift adopt {inc.id}` or `lockstep drift revert {inc.id}`."]
     return "\n".join(out) + "\n"
 

@@ -4,11 +4,15 @@ PUT / GET / PATCH / DELETE of any resource ID, function-app PUTs as long-running
 Azure-AsyncOperation, which the SDK polls), app settings as their own resource (`config/appsettings`, listed by
 POST), a subscription-wide resource list filtered by type, and lists of one type in a resource group or the
 subscription (`.../providers/<namespace>/<type>`), served `page_size` at a time with ARM's `nextLink`. Paths are
-case-insensitive, like ARM's. Every request is counted, so a test can check how many calls a reader made.
+case-insensitive, like ARM's. Every request is counted, so a test can check how many calls a reader made. Every
+write is also recorded as an Activity Log event (`eventtypes/management/values`, filtered by time and resource
+group or resource), with the caller taken from the bearer token's `upn` claim, as Azure takes it from the token.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 import re
 import threading
@@ -29,6 +33,7 @@ class FakeArm:
         self.store: dict[str, dict[str, Any]] = {}
         self.settings: dict[str, dict[str, str]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.activity: list[dict[str, Any]] = []  # Activity Log events of every write, oldest first
         self.fail: dict[str, int] = {}  # lower-cased path fragment -> HTTP status to answer instead
         self.page_size = 100  # items per page of a list
         self._lock = threading.Lock()
@@ -57,6 +62,7 @@ class FakeArm:
             self.store.clear()
             self.settings.clear()
             self.requests.clear()
+            self.activity.clear()
             self.fail.clear()
             self.page_size = 100
 
@@ -102,6 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
             if failing:
                 return self._send(failing, {"error": {"code": "Injected", "message": f"injected {failing}"}})
             status, answer, headers = _route(fake, method, path, query, body, self._base())
+            if method in ("PUT", "PATCH", "DELETE") and status < 300 and not path.lower().startswith("/operations/"):
+                fake.activity.append(_event(method, path, _caller(self.headers.get("Authorization", ""))))
         self._send(status, answer, headers)
 
     def _base(self) -> str:
@@ -123,6 +131,8 @@ def _route(fake: FakeArm, method: str, path: str, query: dict[str, list[str]], b
     key = path.lower()
     if key.startswith("/operations/"):
         return 200, {"status": "Succeeded"}, {}
+    if key.endswith("/providers/microsoft.insights/eventtypes/management/values") and method == "GET":
+        return 200, {"value": _activity(fake, query.get("$filter", [""])[0])}, {}
     if key.endswith("/config/appsettings/list") and method == "POST":
         site = key.removesuffix("/config/appsettings/list")
         if site not in fake.store:
@@ -194,6 +204,46 @@ def _page(fake: FakeArm, key: str, listed: re.Match[str], query: dict[str, list[
         version = query.get("api-version", [""])[0]
         answer["nextLink"] = f"{base}{path}?api-version={version}&$skiptoken={start + size}"
     return answer
+
+
+def _caller(authorization: str) -> str:
+    """Return the `upn` claim of a bearer JWT (the test signs nothing: ARM's own check is not emulated)."""
+    token = authorization.removeprefix("Bearer ").strip()
+    parts = token.split(".")
+    if len(parts) != 3:
+        return "emulator"
+    claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    return str(claims.get("upn") or claims.get("appid") or "emulator")
+
+
+def _event(method: str, path: str, caller: str) -> dict[str, Any]:
+    provider = path.split("/providers/", 1)[1].split("/") if "/providers/" in path else ["Microsoft.Resources",
+                                                                                       "x", "resourceGroups"]
+    kind = "/".join([provider[0], *provider[1::2]])
+    group = re.search(r"/resourceGroups/([^/]+)", path, re.IGNORECASE)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"caller": caller, "eventTimestamp": now, "submissionTimestamp": now, "resourceId": path,
+            "resourceGroupName": group.group(1) if group else "", "status": {"value": "Succeeded"},
+            "operationName": {"value": f"{kind}/{'delete' if method == 'DELETE' else 'write'}"},
+            "eventDataId": f"event-{now}", "category": {"value": "Administrative"}}
+
+
+def _activity(fake: FakeArm, expression: str) -> list[dict[str, Any]]:
+    """Return the events an Activity Log filter selects: eventTimestamp ge/le, resourceGroupName or resourceUri eq."""
+    terms = dict((k.lower() + op, v) for k, op, v in re.findall(r"(\w+) (eq|ge|le) '([^']*)'", expression))
+    found = []
+    for event in fake.activity:
+        at = event["eventTimestamp"]
+        if ("eventtimestampge" in terms and at < terms["eventtimestampge"]) or (
+                "eventtimestample" in terms and at > terms["eventtimestample"]):
+            continue
+        group = terms.get("resourcegroupnameeq")
+        if group is not None and event["resourceGroupName"].lower() != group.lower():
+            continue
+        if "resourceurieq" in terms and event["resourceId"].lower() != terms["resourceurieq"].lower():
+            continue
+        found.append(event)
+    return found
 
 
 def _missing(path: str) -> tuple[int, Any, dict[str, str]]:
