@@ -76,8 +76,8 @@ def markdown(verdict: str, findings: Sequence[Finding], incidents: Sequence[Inci
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in _line(f)) + " |" for f in findings]
     for inc in incidents:
         out += ["", f"- incident `{inc.id}` ({inc.state}): {inc.workflow} on {inc.target}, {inc.canonical}: git "
-                f"`{_show(inc.desired)}`, live `{_show(inc.live)}`, first seen {inc.first_seen}, {_who(inc)}. Resolve with "
-                f"`lockstep drift adopt {inc.id}` or `lockstep drift revert {inc.id}`."]
+                f"`{_show(inc.desired)}`, live `{_show(inc.live)}`, first seen {inc.first_seen}, {_who(inc)}. "
+                f"Resolve with `lockstep drift adopt {inc.id}` or `lockstep drift revert {inc.id}`."]
     return "\n".join(out) + "\n"
 
 

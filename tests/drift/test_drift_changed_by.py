@@ -14,7 +14,7 @@ import pytest
 from infra.targets.changes import Asked
 from tests.drift import seed
 from tests.drift.fakearm import FakeArm
-from tests.drift.support import deploy, drift, scratch
+from tests.drift.support import deploy, drift, run, scratch
 
 WF = "berlin-payroll-sync"
 BASE = "lockstep-staging-berlin-payroll-sync"
@@ -117,6 +117,9 @@ def test_an_app_setting_edited_by_a_named_user_names_them_from_the_activity_log(
     [incident] = report["incidents"]
     assert (code, incident["attribute"], incident["changed_by"]) == (1, "time_zone", "alice@contoso.example")
     assert incident["changed_by_note"].startswith("Azure Activity Log: Microsoft.Web/sites/config/write at ")
+    _code, table = run("drift", "--stack", "staging", "--target", "azure", "--root", str(root))
+    assert f"incident {incident['id']} open: {WF} on azure timezone, first seen {incident['first_seen']}, changed " \
+           "by alice@contoso.example (Azure Activity Log: Microsoft.Web/sites/config/write at " in table
 
 
 def test_an_activity_log_that_cannot_be_read_leaves_the_principal_empty_with_the_reason(
