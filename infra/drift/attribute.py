@@ -36,9 +36,12 @@ def attribute(decl: Declaration, incidents: Sequence[Incident], store: IncidentS
     desired = {(d.workflow.name, d.target): d.desired for d in decl.declared}
     todo = [i for i in incidents if i.state in ("open", "break-glass") and not i.changed_by
             and not i.changed_by_note]
-    done = []
-    for number, inc in enumerate(todo):
-        change = _ask(decl, inc, desired.get((inc.workflow, inc.target)), number, connect or {}, lookups or {})
+    done, asked = [], 0
+    for inc in todo:
+        want = desired.get((inc.workflow, inc.target))
+        change = _ask(decl, inc, want, asked, connect or {}, lookups or {})
+        if inc.kind in LOOKED_UP and want is not None:
+            asked += 1  # a lookup was made (or refused by the bound)
         new = replace(inc, changed_by=change.principal, changed_by_note=change.note() or "the audit source is silent")
         store.put(new)
         done.append(new)
@@ -47,8 +50,10 @@ def attribute(decl: Declaration, incidents: Sequence[Incident], store: IncidentS
 
 def _ask(decl: Declaration, inc: Incident, desired: Any, number: int, connect: Mapping[str, Mapping[str, Any]],
          lookups: Mapping[str, Lookup]) -> Change:
-    if inc.kind not in LOOKED_UP or desired is None:
-        return Change(reason=f"not looked up: a {inc.kind} finding names no declared resource")
+    if inc.kind not in LOOKED_UP:
+        return Change(reason="not looked up: an unmanaged resource belongs to no declared workflow")
+    if desired is None:
+        return Change(reason="not looked up: the workflow is not part of this run")
     if number >= MAX_LOOKUPS:
         return Change(reason=f"not looked up: more than {MAX_LOOKUPS} new incidents in one run")
     try:

@@ -191,3 +191,39 @@ def test_an_onprem_incident_names_the_account_and_why_no_person(tmp_path: Path) 
     assert change.principal == ""
     assert change.note() == ("host: made as lockstep@batch-01 (its crontab and files); who logged in as it is only "
                              "in the host's auth log, which that user cannot read")
+
+
+def test_lookups_are_bounded_per_run_and_a_failing_source_leaves_the_reason(tmp_path: Path) -> None:
+    from infra.drift.attribute import MAX_LOOKUPS, attribute
+    from infra.drift.desired import declaration
+    from infra.drift.reconcile import Incident, JsonIncidentStore
+    from infra.targets.changes import Change
+
+    decl = declaration(scratch(tmp_path / "repo", [WF]), "staging", [WF], ["aws", "gcp"], packages=False)
+    asked: list[str] = []
+
+    def cloudtrail(_stack: Any, question: Asked, _connect: Any) -> Change:
+        asked.append(question.attribute)
+        return Change("arn:aws:iam::123456789012:user/alice", "2026-12-02T03:59:00Z", "UpdateSchedule", "CloudTrail")
+
+    def broken(_stack: Any, _question: Asked, _connect: Any) -> Change:
+        raise ConnectionError("audit endpoint unreachable")
+
+    def incident(n: int, target: str = "aws", kind: str = "field") -> Incident:
+        return Incident(f"id{n:03d}", "staging", WF if kind != "unmanaged" else "retired", target, kind, "x",
+                        f"field{n}", 1, 2, "out-of-band", "2026-12-02T04:00:00Z", "2026-12-02T04:00:00Z")
+
+    opened = [incident(901, kind="unmanaged"), incident(900, "gcp"), *(incident(n) for n in range(MAX_LOOKUPS + 5))]
+    store = JsonIncidentStore(tmp_path, "staging")
+    done = {i.id: i for i in attribute(decl, opened, store, {"aws": {}, "gcp": {}},
+                                       {"aws": cloudtrail, "gcp": broken})}
+    assert len(asked) == MAX_LOOKUPS - 1  # the failed GCP lookup counts too
+    assert [done[f"id{n:03d}"].changed_by_note for n in (0, MAX_LOOKUPS - 1)] == [
+        "CloudTrail: UpdateSchedule at 2026-12-02T03:59:00Z",
+        f"not looked up: more than {MAX_LOOKUPS} new incidents in one run"]
+    assert (done["id900"].changed_by, done["id900"].changed_by_note) == (
+        "", "the lookup failed: ConnectionError: audit endpoint unreachable")
+    assert done["id901"].changed_by_note == "not looked up: an unmanaged resource belongs to no declared workflow"
+    assert store.get("id000") == done["id000"]
+    assert attribute(decl, list(done.values()), store, {}, {"aws": cloudtrail}) == []  # answered: never asked again
+    assert len(asked) == MAX_LOOKUPS - 1
