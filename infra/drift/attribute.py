@@ -59,7 +59,8 @@ def _ask(decl: Declaration, inc: Incident, desired: Any, number: int, connect: M
     try:
         ask = lookups.get(inc.target) or lookup(inc.target)
         target_connect = connect.get(inc.target) or _connect_from_env(inc.target)
-        return ask(decl.stack, Asked(inc.workflow, inc.attribute, inc.kind, desired, inc.first_seen), target_connect)
+        return ask(decl.stack, Asked(inc.workflow, inc.attribute, inc.kind, desired, inc.first_seen,
+                                     inc.cause), target_connect)
     except Exception as exc:  # the audit source is a courtesy: its failure never fails the drift run
         if os.environ.get("LOCKSTEP_DEBUG"):
             raise

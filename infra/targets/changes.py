@@ -23,6 +23,7 @@ class Asked:
     kind: str
     desired: Any          # the typed desired state (names the region, project, location or host)
     first_seen: str       # ISO instant, UTC: the change happened before it
+    cause: str = ""       # "out-of-band" (changed by hand) or "not-deployed" (another release runs)
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ def test_a_job_edited_on_gcp_names_the_principal_of_its_audit_entry(tmp_path: Pa
                                                   "UpdateJob at ")
 
 
-def test_an_onprem_incident_names_the_account_and_why_no_person(tmp_path: Path) -> None:
+def test_an_onprem_hand_edit_names_the_account_and_why_no_person(tmp_path: Path) -> None:
     from infra.drift.desired import declaration
     from infra.targets.onprem.audit import changed_by
 
@@ -189,8 +189,8 @@ def test_an_onprem_incident_names_the_account_and_why_no_person(tmp_path: Path) 
     [declared] = decl.declared
     change = changed_by(decl.stack, Asked(WF, "schedule", "field", declared.desired, "2026-12-02T04:00:00Z"), {})
     assert change.principal == ""
-    assert change.note() == ("host: made as lockstep@batch-01 (its crontab and files); who logged in as it is only "
-                             "in the host's auth log, which that user cannot read")
+    assert change.note() == ("host: changed by hand as lockstep@batch-01 (its crontab and files); who logged in as "
+                             "it is only in the host's auth log, which that user cannot read")
 
 
 def test_lookups_are_bounded_per_run_and_a_failing_source_leaves_the_reason(tmp_path: Path) -> None:

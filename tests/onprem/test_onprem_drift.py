@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from infra.loader import load_repo
 from infra.targets.onprem.host.props import props_for
 from infra.targets.onprem.host.provider import OnpremWorkflowProvider
@@ -60,5 +62,31 @@ def test_a_crontab_line_edited_by_hand_is_schedule_drift(onprem_host: Host, tmp_
         code, report = drift(root, "--stack", "staging", "--no-record")
         assert (code, [(f["workflow"], f["attribute"], f["desired"], f["live"]) for f in report["findings"]]) == (
             1, [(WF, "schedule", "20 * * * *", "40 * * * *")])
+    finally:
+        provider.delete("", props)
+
+
+def test_a_release_git_no_longer_declares_names_its_deployer_from_the_host_manifest(
+        onprem_host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _repo(tmp_path / "repo", onprem_host)
+    stack_file = root / "Pulumi.staging.yaml"  # its own base dir: the other test's tombstone holds that fence
+    stack_file.write_text(stack_file.read_text().replace("drift-probe", "drift-deployer-probe"))
+    monkeypatch.setenv("LOCKSTEP_DRIFT_DIR", str(tmp_path / "incidents"))
+    result = load_repo(root).require_valid()
+    stack, [wf] = result.stack("staging"), result.workflows
+    assert stack.onprem is not None
+    props = props_for(wf, stack.onprem.hosts[0], 1, "0" * 40, private_key_env=KEY_ENV, repo_root=root)
+    monkeypatch.setenv("LOCKSTEP_DEPLOYER", "ops-jane@bastion-2")
+    provider = OnpremWorkflowProvider()
+    provider.create(props)
+    try:
+        path = root / "workflows" / "drift_watch_probe.py"
+        path.write_text(path.read_text().replace('timeout="1m"', 'timeout="2m"'))  # git moved on; the host did not
+        code, report = drift(root, "--stack", "staging")
+        assert code == 1
+        assert {(i["attribute"], i["cause"], i["changed_by"]) for i in report["incidents"]} == {
+            (field, "not-deployed", "ops-jane@bastion-2") for field in ("timeout_s", "spec_digest", "stamps")}
+        assert all(i["changed_by_note"].startswith("host manifest: deployed commit " + "0" * 40 + " at ")
+                   for i in report["incidents"])
     finally:
         provider.delete("", props)
