@@ -1,6 +1,7 @@
 """Benchmark: `lockstep drift` over N workflows on AWS, GCP and Azure emulators: wall time and API calls per resource.
 
-    .venv/bin/python bench/bench_drift.py [--workflows 1000] [--reads auto,point] [--profile out.prof] [--json out.json]
+    .venv/bin/python bench/bench_drift.py [--workflows 1000] [--reads auto,point] [--workers 8] [--profile out.prof]
+                                          [--json out.json]
 
 Writes N generated workflows (all on aws, azure, gcp) into a scratch repo with the real Pulumi.staging.yaml, fills
 moto's server (a subprocess), drongo (in-process) and the fake ARM (a subprocess) through the vendor SDKs with what
@@ -9,7 +10,8 @@ only by name), and then times the real `lockstep drift --stack staging` entry, i
 not part of it: it needs SSH hosts (see docs/benchmarks.md). `--reads` times the same seeded emulators once per
 read mode (`auto` lists per resource type at this scale; `point` reads each resource, as drift did before lists),
 one after the other in the same process, so their ratio is measured under the same machine load. `--profile`
-writes a cProfile of the first mode's run.
+writes a cProfile of the first mode's run. `--workers 8,16` times each mode with each number of concurrent reads
+per target ($LOCKSTEP_DRIFT_WORKERS).
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ def fill(root: Path, repo: Any, regs: dict[str, dict[str, list[dict[str, Any]]]]
     return time.perf_counter() - started
 
 
-def run(count: int, modes: list[str], profile: Path | None = None) -> dict[str, Any]:
+def run(count: int, modes: list[str], workers: list[int], profile: Path | None = None) -> dict[str, Any]:
     """Seed the emulators once, time drift in each read mode, and return the figures."""
     import drongo
 
@@ -136,14 +138,14 @@ def run(count: int, modes: list[str], profile: Path | None = None) -> dict[str, 
             seeded = fill(root, repo, regs, moto, {**connect_from_env(os.environ), "subscription_id": SUBSCRIPTION})
             print(f"seeded {count} workflows in {seeded:.1f} s; timing {', '.join(modes)}", file=sys.stderr,
                   flush=True)
-            runs = {mode: timed(root, mode, profile if number == 0 else None)
-                    for number, mode in enumerate(modes)}
+            runs = {f"{mode}/{n}": timed(root, mode, n, profile if number == 0 else None)
+                    for number, (mode, n) in enumerate((m, n) for n in workers for m in modes)}
     finally:
         for proc in (moto_proc, arm_proc):
             proc.terminate()
             proc.wait(10)
         shutil.rmtree(base, ignore_errors=True)
-    first = runs[modes[0]]["drift_wall_s"]
+    first = next(iter(runs.values()))["drift_wall_s"]
     for figures in runs.values():
         figures["ratio_to_first"] = round(figures["drift_wall_s"] / first, 2)
     return {"workflows": count, "targets": ["aws", "azure", "gcp"], "seed_s": round(seeded, 1), "runs": runs,
@@ -152,9 +154,10 @@ def run(count: int, modes: list[str], profile: Path | None = None) -> dict[str, 
                         "load_before": load_before, "load_after": os.getloadavg()}}
 
 
-def timed(root: Path, mode: str, profile: Path | None) -> dict[str, Any]:
-    """Time one `lockstep drift --stack staging` in a read mode; return its verdict, wall time and call counts."""
-    os.environ["LOCKSTEP_DRIFT_READS"] = mode
+def timed(root: Path, mode: str, workers: int, profile: Path | None) -> dict[str, Any]:
+    """Time one `lockstep drift --stack staging` in a read mode with `workers` concurrent reads per target; return
+    its verdict, wall time and call counts."""
+    os.environ.update({"LOCKSTEP_DRIFT_READS": mode, "LOCKSTEP_DRIFT_WORKERS": str(workers)})
     out = io.StringIO()
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
@@ -181,10 +184,12 @@ def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", type=int, default=1000)
     parser.add_argument("--reads", default="auto,point", help="read modes to time, in order (auto, list, point)")
+    parser.add_argument("--workers", default="8", help="concurrent reads per target to time each mode with")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the first mode's run here")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    figures = run(args.workflows, [m for m in args.reads.split(",") if m], args.profile)
+    figures = run(args.workflows, [m for m in args.reads.split(",") if m],
+                  [int(n) for n in args.workers.split(",") if n], args.profile)
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:

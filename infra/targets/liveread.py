@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from infra.targets.base import Observed
 
 T = TypeVar("T")
-READ_WORKERS = int(os.environ.get("LOCKSTEP_DRIFT_WORKERS", "8"))  # concurrent reads per target
+READ_WORKERS = 8  # concurrent reads per target, unless $LOCKSTEP_DRIFT_WORKERS says otherwise
 # From this many workflows in one place (region, project, resource group), a reader lists each resource type once
 # instead of reading each resource; below it, point reads cost fewer calls than a list's pages.
 LIST_FROM = 8
@@ -81,7 +81,7 @@ def with_backoff(call: Callable[[], T], retryable: Callable[[BaseException], boo
 
 
 def read_each(out: LiveRead, wanted: Mapping[str, Wanted], read_one: Callable[[Wanted], list[Observed]],
-              describe: Callable[[BaseException], str | None], workers: int = READ_WORKERS) -> None:
+              describe: Callable[[BaseException], str | None], workers: int | None = None) -> None:
     """Read every wanted workflow, `workers` at a time (the calls wait on the network, not the CPU); sort each
     failure into missing (NotDeployed) or unreadable (`describe`'s text).
 
@@ -98,6 +98,8 @@ def read_each(out: LiveRead, wanted: Mapping[str, Wanted], read_one: Callable[[W
                 raise
             return want.workflow, None, "", why
 
+    if workers is None:
+        workers = int(os.environ.get("LOCKSTEP_DRIFT_WORKERS") or READ_WORKERS)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(one, [w for _n, w in sorted(wanted.items())]))
     for name, found, missing, why in results:
