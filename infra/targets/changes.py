@@ -44,8 +44,9 @@ class Change:
 
 
 def window(first_seen: str) -> tuple[dt.datetime, dt.datetime]:
-    """Return the interval an audit lookup searches: LOOKBACK before first seen, up to first seen."""
-    end = dt.datetime.fromisoformat(first_seen.replace("Z", "+00:00"))
+    """Return the interval an audit lookup searches: LOOKBACK before first seen, up to the end of its second."""
+    seen = dt.datetime.fromisoformat(first_seen.replace("Z", "+00:00"))
+    end = seen + dt.timedelta(seconds=1)  # first_seen is cut to the second; an edit in that second still counts
     return end - LOOKBACK, end
 
 
