@@ -56,15 +56,16 @@ class Verdict:
 
 def request(args: argparse.Namespace) -> Request:
     """Return the request the command line makes, or raise UsageError naming the bad option."""
-    trust = Path(args.trust) if args.trust else None
+    trust = Path(args.trust) if getattr(args, "trust", None) else None
     if trust is not None and not trust.is_file():
         raise UsageError(f"--trust {trust}: no such file; pass the allowed-signers file you hold for the pipeline's "
                          "signing key (ssh-keygen ALLOWED SIGNERS format)")
-    bad = [c for c in args.checkpoint or [] if not chains.valid_checkpoint(c.lower())]
+    held = list(getattr(args, "checkpoint", None) or [])
+    bad = [c for c in held if not chains.valid_checkpoint(c.lower())]
     if bad:
         raise UsageError(f"--checkpoint {bad[0]!r}: not a ledger tip; pass the 64-hex entry digest a rollout "
                          "printed ('ledger tip: entry N HASH') or a 40-hex ledger commit id")
-    return Request(Path(args.root), trust, tuple(c.lower() for c in args.checkpoint or []), args.since or "",
+    return Request(Path(args.root), trust, tuple(c.lower() for c in held), args.since or "",
                    "" if args.no_fetch else args.ledger_remote, args.ledger_branch, args.main, args.prod,
                    args.staging)
 

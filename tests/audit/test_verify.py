@@ -194,3 +194,15 @@ def test_a_trust_root_read_from_the_repository_is_never_used(recorded: History, 
     from infra.audit.verify import Request, verify
 
     assert [f.check for f in verify(Request(clone, h.trust)).findings] == ["signature"]
+
+
+def test_a_rollout_publishes_its_ledger_tip_to_the_log_and_the_ci_outputs(recorded: History, tmp_path: Path) -> None:
+    from infra.rollout.run import publish_tip
+
+    last = entries(recorded)[-1]
+    said: list[str] = []
+    outputs = tmp_path / "github_output"
+    publish_tip(last, said.append, env={"GITHUB_OUTPUT": str(outputs)})
+    assert said == [f"ledger tip: entry {last.seq} {last.digest()}"]
+    assert outputs.read_text() == f"ledger_tip={last.digest()}\nledger_seq={last.seq}\n"
+    assert recorded.checkpoints[-1] == last.digest()  # what the last rollout printed is the tip the audit checks
