@@ -72,11 +72,12 @@ def _accounted(h: History, c: MainCommit, stacks: list[str], later: list[Release
     done = tuple(s for s in stacks if any(r.stack == s and r.outcome == "released" for r in mine))
     parts = [f"released to {', '.join(done)}"] if done else []
     for s in (s for s in stacks if s not in done):
+        if any(r.stack == s and r.outcome == "rolled-back" for r in mine):
+            parts.append(f"rolled back on {s} (bad release)")
+            continue
         nxt = next((r for r in later if r.stack == s and r.outcome == "released"), None)
         if nxt is not None:
             parts.append(f"superseded on {s} by {nxt.commit[:12]}")
-    if any(r.outcome == "rolled-back" for r in mine):
-        parts.append("rolled back (bad release)")
     gates = [g for (_s, commit), gs in h.gates.items() if commit == c.sha for g in gs]
     if gates and all(g.evidence.get("result") != "pass" for g in gates):
         parts.append("blocked by the gate")

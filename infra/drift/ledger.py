@@ -52,6 +52,13 @@ class LedgerIncidentStore:
     def put(self, incident: Incident) -> None:
         """Append the incident's current state, unless the ledger already holds exactly this state."""
         known = self.get(incident.id)
-        if known is not None and (known.state, len(known.history)) == (incident.state, len(incident.history)):
-            return  # a sighting that changes nothing is not a new fact
+        if known is not None and _fact(known) == _fact(incident):
+            return  # a sighting that only moves `last_seen` is not a new fact
         self.writer.record_unleased("drift", evidence=evidence_of(incident))
+
+
+def _fact(incident: Incident) -> dict[str, Any]:
+    """Return what the ledger must record a change of: everything but when it was last seen."""
+    doc = evidence_of(incident)
+    doc.pop("last_seen", None)
+    return doc
