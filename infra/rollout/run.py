@@ -67,23 +67,25 @@ def rollout(opts: Options, ledger: GitLedger, engine_for: Callable[[Path], Engin
         say(f"lockstep rollout: {exc}")
         return HELD
     say(f"stack {opts.stack}: lease epoch {lease.epoch} ({lease.evidence['action']}) for {commit[:12]}")
+    why = ""  # why the rollout stopped: said last, after the ledger tip
     try:
         code = _leased(opts, commit, writer, engine_for, reader, say, checkpoint)
     except Halt as halt:
-        say(f"lockstep rollout: {halt}")
-        code = halt.code
+        why, code = f"lockstep rollout: {halt}", halt.code
     except Fenced as exc:
         say(f"lockstep rollout: fenced: {exc}")
         return FENCED
     except SpecInvalid as exc:  # the commit does not validate: nothing can be applied; give the lease back
-        say(f"lockstep rollout: {len(exc.errors)} error(s) at {commit[:12]}; nothing was applied:\n{exc}")
+        why = f"lockstep rollout: {len(exc.errors)} error(s) at {commit[:12]}; nothing was applied:\n{exc}"
         code = REFUSED
     try:
         last = writer.release()
     except Fenced as exc:
-        say(f"lockstep rollout: fenced: {exc}")
+        say(f"{why}\nlockstep rollout: fenced: {exc}" if why else f"lockstep rollout: fenced: {exc}")
         return FENCED
     publish_tip(last, say)
+    if why:
+        say(why)
     return code
 
 
