@@ -28,7 +28,8 @@ def register(subparsers: Any) -> None:
     verify.set_defaults(func=cmd_verify)
     report = actions.add_parser("report", help="the evidence by control (CC8.1, CC7.1/CC7.2, A.8.32)")
     _common(report)
-    report.add_argument("--format", choices=("markdown", "html", "json"), default="markdown")
+    report.add_argument("--format", choices=("markdown", "html", "json"), default="markdown",
+                        help="markdown (default), a self-contained html page, or json")
     report.add_argument("--output", metavar="FILE", default=None, help="write the report here (default: stdout)")
     report.set_defaults(func=cmd_report)
 
