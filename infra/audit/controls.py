@@ -94,10 +94,26 @@ def release_checks(h: History, r: Release, waves: Waves, prod: str, staging: str
         _staging_first(h, r, staging, out)
     if r.outcome == "released":
         _waves(r, waves(r.commit, r.stack), out)
+    _rollback(h, r, out)
     for e in r.overrides:
         if not str(e.evidence.get("reason", "")).strip():
             out.findings.append(_at(e, "emergency", f"break-glass ({e.evidence.get('scope')}) recorded with no "
                                     "reason"))
+
+
+def _rollback(h: History, r: Release, out: Accounted) -> None:
+    """A rollback that did not complete (ghosts left, or the restored release not verified) needs a later release."""
+    for e in r.rollback:
+        if e.kind != "rollback" or e.evidence.get("phase") != "done" or e.evidence.get("result") == "ok":
+            continue
+        problems = "; ".join(str(p) for p in e.evidence.get("problems") or []) or "no detail recorded"
+        fixed = next((x for x in h.released(r.stack) if x.verified is not None and x.verified.seq > e.seq), None)
+        if fixed is not None:
+            out.notes.append(f"entry {e.seq}: the rollback of {r.commit[:12]} on {r.stack} was incomplete "
+                             f"({problems}); the release of {fixed.commit[:12]} verified the stack afterwards")
+            continue
+        out.findings.append(_at(e, "waves", f"the rollback of {r.commit[:12]} on {r.stack} is incomplete "
+                                f"({problems}) and no release verified the stack since"))
 
 
 def _at(e: Entry, check: str, message: str) -> Finding:
