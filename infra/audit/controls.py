@@ -5,6 +5,7 @@ break-glass windows with their resolution and review.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -245,7 +246,8 @@ def window_checks(w: Window, now: str, out: Accounted) -> None:
     if not w.reason.strip():
         out.findings.append(_at(w.opened, "emergency", "break-glass opened with no reason"))
     if w.closed is None:
-        if w.expires and now and w.expires <= now:
+        expires, latest = _instant(w.expires), _instant(now)
+        if expires is not None and latest is not None and expires <= latest:
             out.findings.append(_at(w.opened, "emergency", f"break-glass on {w.workflow}/{w.target} expired at "
                                     f"{w.expires} and was never closed: no after-the-fact review"))
         else:
@@ -254,3 +256,12 @@ def window_checks(w: Window, now: str, out: Accounted) -> None:
     if not str(w.closed.evidence.get("reason", "")).strip():
         out.findings.append(_at(w.closed, "emergency", f"break-glass on {w.workflow}/{w.target} closed with no "
                                 "review note"))
+
+
+def _instant(value: str) -> dt.datetime | None:
+    """Return an ISO date-time as an aware instant (naive ones taken as UTC), or None when it is not one."""
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

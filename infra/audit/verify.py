@@ -97,7 +97,7 @@ def verify(req: Request) -> Verdict:
     for incident in history.incidents.values():
         if _in_period(incident.states[-1].at, "", period, since):
             v.incidents[incident.id] = controls.incident_checks(history, incident, touched.__contains__, out)
-    now = max((e.at for e in history.entries), default="")
+    now = max((e.at for e in history.entries if e.time is not None), key=_aware, default="")
     for window in history.windows:
         if _in_period(window.opened.at, "", period, since):
             controls.window_checks(window, now, out)
@@ -109,12 +109,17 @@ def verify(req: Request) -> Verdict:
     return v
 
 
+def _aware(at: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(at)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 def _in_period(at: str, commit: str, period: set[str] | None, since: dt.datetime | None) -> bool:
     if period is None:
         return True
     if commit and commit in period:
         return True
-    return bool(since and at and dt.datetime.fromisoformat(at) >= since)
+    return bool(since and at and _aware(at) >= since)
 
 
 def _coverage(req: Request, v: Verdict, population: list[mainline.MainCommit], period: set[str] | None) -> dict[str,

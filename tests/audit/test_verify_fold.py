@@ -43,3 +43,17 @@ def test_a_complete_rollback_is_history_not_a_finding() -> None:
     out = controls.Accounted()
     controls.release_checks(h, h.releases[0], lambda _c, _s: [("aws",)], "prod", "staging", out)
     assert out.findings == [] and h.releases[0].bad is not None
+
+
+def test_a_break_glass_window_that_expired_unreviewed_is_a_finding_whatever_the_offset() -> None:
+    opened = ("staging", "break-glass", "", {"action": "open", "workflow": "billing", "target": "gcp",
+                                              "reason": "INC-1", "expires": "2026-11-02T11:01:30+02:00"})
+    later = ("staging", "lease", "", {"action": "acquire"})  # at 09:02 UTC: after the expiry, 09:01:30 UTC
+    h = fold(chain(opened, later))
+    out = controls.Accounted()
+    controls.window_checks(h.windows[0], h.entries[-1].at, out)
+    [f] = out.findings
+    assert (f.seq, f.kind, f.check) == (1, "break-glass", "emergency") and "no after-the-fact review" in f.message
+    still = controls.Accounted()
+    controls.window_checks(h.windows[0], h.entries[0].at, still)
+    assert still.findings == [] and "open until" in still.notes[0]
