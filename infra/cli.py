@@ -116,6 +116,7 @@ def _version() -> str:
 def _extensions() -> list[Callable[[Any], None]]:
     """Return the register(subparsers) functions of the other stages, in one explicit list."""
     from infra import (
+        cli_audit,
         cli_breakglass,
         cli_completion,
         cli_drift,
@@ -126,7 +127,8 @@ def _extensions() -> list[Callable[[Any], None]]:
         cli_schedule,
     )
     return [cli_schedule.register, cli_explain.register, cli_preview.register, cli_drift.register,
-            cli_import.register, cli_rollout.register, cli_breakglass.register, cli_completion.register]
+            cli_import.register, cli_rollout.register, cli_breakglass.register, cli_audit.register,
+            cli_completion.register]
 
 
 def _wants_json(argv: Sequence[str]) -> bool:

@@ -8,6 +8,7 @@ rollback is incomplete (ghosts, no verified release to return to): a human is ne
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from infra.checks import validate_repo
 from infra.engine.base import Engine
 from infra.errors import SpecInvalid
+from infra.ledger.entry import Entry
 from infra.ledger.fence import DEFAULT_TTL_S, Fenced, LeaseHeld
 from infra.ledger.store import GitLedger
 from infra.ledger.writer import Writer
@@ -77,11 +79,25 @@ def rollout(opts: Options, ledger: GitLedger, engine_for: Callable[[Path], Engin
         say(f"lockstep rollout: {len(exc.errors)} error(s) at {commit[:12]}; nothing was applied:\n{exc}")
         code = REFUSED
     try:
-        writer.release()
+        last = writer.release()
     except Fenced as exc:
         say(f"lockstep rollout: fenced: {exc}")
         return FENCED
+    publish_tip(last, say)
     return code
+
+
+def publish_tip(entry: Entry, say: Callable[[str], None], env: Mapping[str, str] = os.environ) -> None:
+    """Publish the ledger tip outside the ledger: print it, and hand it to the CI job's outputs.
+
+    An auditor who holds a tip published here runs `lockstep audit verify --checkpoint HASH`: a ledger branch that
+    was replaced, even by a self-consistent forgery, no longer contains it.
+    """
+    say(f"ledger tip: entry {entry.seq} {entry.digest()}")
+    out = env.get("GITHUB_OUTPUT")
+    if out:
+        with open(out, "a", encoding="utf-8") as fh:
+            fh.write(f"ledger_tip={entry.digest()}\nledger_seq={entry.seq}\n")
 
 
 def _leased(opts: Options, commit: str, writer: Writer, engine_for: Callable[[Path], Engine], reader: LiveReader,
