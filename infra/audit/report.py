@@ -115,18 +115,29 @@ def build(root: Path, *, remote: str = "origin", branch: str = BRANCH, main: str
     ev = evidence.project(verdict.history, population)
     if since:
         period, when = mainline.since_filter(root, since, population)
-        ev = _period(ev, period, when)
+        ev = _period(ev, period, when, by_commit=not _is_date(since))
     report_at = now or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     source = Source(str(root), main, remote or "(this clone)", branch, verdict.tip or "", since)
     return Report(ev, compute(ev), source, report_at, tuple(verdict.findings), tuple(verdict.population),
                   tuple(verdict.notes))
 
 
-def _period(ev: Evidence, period: set[str], when: dt.datetime | None) -> Evidence:
-    """Keep the changes of the period, and the releases, incidents and windows in it (by commit, or by time)."""
-    def inside(at: str, commit: str = "") -> bool:
-        return commit in period or bool(when and at and instant(at) >= when)
+def _period(ev: Evidence, period: set[str], when: dt.datetime | None, by_commit: bool) -> Evidence:
+    """Keep the period's changes and their releases (after a REV: releases of later commits; from a DATE: releases
+    started since), and the incidents and windows that began in it."""
+    def began(at: str) -> bool:
+        return bool(when and at and instant(at) >= when)
     return replace(ev, commits=tuple(c for c in ev.commits if c.sha in period),
-                   releases=tuple(r for r in ev.releases if inside(r.started_at, r.commit)),
-                   incidents=tuple(i for i in ev.incidents if inside(i.detected_at)),
-                   glass=tuple(g for g in ev.glass if inside(g.opened_at)))
+                   releases=tuple(r for r in ev.releases if r.commit in period or (not by_commit and
+                                  began(r.started_at))),
+                   incidents=tuple(i for i in ev.incidents if began(i.detected_at)),
+                   glass=tuple(g for g in ev.glass if began(g.opened_at)))
+
+
+def _is_date(value: str) -> bool:
+    """Tell whether --since names a date (as `mainline.since_filter` reads it) rather than a revision."""
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True

@@ -191,7 +191,8 @@ def test_since_a_commit_keeps_only_what_came_after_it(recorded: History, auditor
     doc = json.loads(capsys.readouterr().out)
     assert [c["commit"] for c in doc["population"]["changes"]] == recorded.merges[9:]
     assert {r["commit"] for r in doc["releases"]} == set(recorded.merges[9:])
-    assert doc["drift_incidents"] == [] and doc["break_glass"] == []
+    assert doc["drift_incidents"] == []  # both were detected before c9 landed
+    assert [g["opened_seq"] for g in doc["break_glass"]] == [recorded.glass["opened_seq"]]  # opened after c9 landed
 
 
 def test_since_a_date_and_bad_input_are_clear(auditor: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,3 +222,18 @@ def test_a_rewritten_ledger_is_reported_with_the_chain_finding_on_top(recorded: 
     md = capsys.readouterr().out
     head = md[:md.index("## Metrics")]
     assert "## Findings (" in head and "### CC8.1" in head and "rewrites 00000005.json" in head
+
+
+def test_the_command_line_writes_each_format(auditor: Path, doc: dict[str, Any], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from infra import cli
+
+    for fmt in ("json", "markdown", "html"):
+        out = tmp_path / f"report.{fmt}"
+        assert cli.main(["audit", "report", "--root", str(auditor), "--format", fmt, "--output", str(out)]) == 0
+        assert f"{fmt} written to {out}: 12 change(s), {len(doc['releases'])} release attempt(s)" in \
+            capsys.readouterr().err
+    assert json.loads((tmp_path / "report.json").read_text())["releases"] == doc["releases"]
+    assert cli.main(["audit", "report", "--root", str(auditor), "--since", "not-a-rev"]) == 2
+    err = capsys.readouterr().err
+    assert "--since 'not-a-rev'" in err and "Traceback" not in err
