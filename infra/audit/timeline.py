@@ -50,7 +50,7 @@ def lanes(ev: Evidence, end: str) -> list[Lane]:
             f"({i.resolution or 'open'})", seq=i.detected_seq))
     for g in ev.glass:
         windows.setdefault((g.stack, g.target), []).append(Span(
-            "break-glass", g.opened_at, g.closed_at or min(g.expires, end, key=_key) if g.expires else end,
+            "break-glass", g.opened_at, g.closed_at or (min(g.expires, end, key=_key) if g.expires else end),
             label=f"break-glass {g.workflow}: {g.reason}", seq=g.opened_seq))
     out = []
     for key in sorted(set(points) | set(windows)):
