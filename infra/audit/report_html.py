@@ -43,7 +43,7 @@ def render(report: Report) -> str:
     """Return the whole report as one HTML document."""
     doc = report_data.data(report)
     body = [_head(doc), _findings(doc), _metrics(doc["metrics"]), _timeline(doc), _population(doc), _releases(doc),
-            _incidents(doc), _glass(doc)]
+            _incidents(doc), _failed(doc), _glass(doc), _emergency(doc)]
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lockstep audit report</title>"
             f"<style>{CSS}</style></head><body><main>\n" + "\n".join(body) + "\n</main></body></html>\n")
 
@@ -199,3 +199,20 @@ def _glass(doc: dict[str, Any]) -> str:
     return ("<h2>CC7.2 · A.8.32 — break-glass windows and their review</h2><table><tr><th>stack</th><th>scope</th>"
             "<th>reason</th><th>opened</th><th>expires</th><th>after-the-fact review</th></tr>"
             + (rows or "<tr><td colspan=6>none</td></tr>") + "</table>")
+
+
+def _failed(doc: dict[str, Any]) -> str:
+    failed = [r for r in doc["releases"] if r["rollback"] or r["outcome"] == "rolled-back"]
+    rows = "".join(f'<li><a href="#{_e(r["id"])}"><code>{_e(r["id"])}</code></a>: rolled back to <code>'
+                   f'{_e((r["rollback"] or {}).get("to_commit", "")[:12])}</code>, '
+                   f'{_verdict((r["rollback"] or {}).get("result") or "unfinished")}</li>' for r in failed)
+    return (f"<h2>CC7.2 — failed releases ({len(failed)})</h2><div class=\"card\"><ul>{rows or '<li>none</li>'}"
+            "</ul></div>")
+
+
+def _emergency(doc: dict[str, Any]) -> str:
+    rows = "".join(f'<li><a href="#{_e(r["id"])}"><code>{_e(r["id"])}</code></a>: '
+                   + _e("; ".join([f"{g['scope']}: {g['reason']}" for g in r["break_glass"]]
+                                  + (["admin bypass of the branch rules"] if r["admin_bypass"] is True else [])))
+                   + "</li>" for r in doc["releases"] if r["break_glass"] or r["admin_bypass"] is True)
+    return f"<h2>A.8.32 — emergency releases</h2><div class=\"card\"><ul>{rows or '<li>none</li>'}</ul></div>"
