@@ -114,3 +114,20 @@ def test_the_pull_request_gate_runs_the_base_branchs_pack_and_engine() -> None:
         first_run = next(i for i, run in enumerate(steps) if "pip install" in run or "lockstep preview" in run)
         assert restore < first_run, f"{job}: the base gate is in place before anything from the PR runs"
         assert not any("pip install" in run and "-e ." in run for run in steps), "the PR's packaging is never built"
+
+
+def test_the_audit_verifies_the_ledger_on_every_push_to_it_and_daily_with_a_trust_root_from_outside() -> None:
+    doc = yaml.safe_load((REPO / ".github" / "workflows" / "audit.yml").read_text(encoding="utf-8"))
+    on = doc.get("on", doc.get(True))
+    assert on["push"]["branches"] == ["lockstep/ledger"] and on["schedule"], "on every ledger push and on a schedule"
+    assert doc["permissions"] == {}
+    [job] = doc["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "deployments": "read"}, "read-only: the audit writes nothing"
+    runs = "\n".join(str(s.get("run", "")) for s in job["steps"])
+    assert "lockstep audit verify" in runs and '--trust "$RUNNER_TEMP/allowed_signers"' in runs
+    assert "vars.LEDGER_ALLOWED_SIGNERS" in json.dumps(job) and ".github/ledger_allowed_signers" not in runs
+    assert '--checkpoint "$tip"' in runs and 'exit "$status"' in runs and "::error" in runs
+    rollout = yaml.safe_load((REPO / ".github" / "workflows" / "rollout.yml").read_text(encoding="utf-8"))
+    for name, rjob in rollout["jobs"].items():
+        published = [s for s in rjob["steps"] if "ledger_tip" in str(s.get("run", ""))]
+        assert published and rjob["permissions"]["deployments"] == "write", f"{name} publishes its ledger tip"

@@ -40,6 +40,7 @@ def check(copy: LedgerCopy) -> Chain:
     commits: dict[int, str] = {}
     prev_raw: bytes | None = None
     prev: Entry | None = None
+    renamed = False
     for position, commit in enumerate(copy.commits, start=1):
         findings += _shape(commit, position)
         added = [c for c in commit.changes if c.status == "A" and _FILE.match(c.path)]
@@ -53,7 +54,13 @@ def check(copy: LedgerCopy) -> Chain:
                                     f"entry in canonical form ({exc}): it was edited outside Lockstep", position))
             prev_raw, prev = raw, None
             continue
-        findings += _link(entry, position, prev_raw, prev, added[0].path, commit)
+        findings += _link(entry, position, prev_raw, prev, commit)
+        misfiled = added[0].path != f"{entry.seq:08d}.json"
+        if misfiled and not renamed:  # once per run of renumbered files, not once per file
+            findings.append(Finding("chain", f"entry {entry.seq} is stored as {added[0].path} (and so on after it "
+                                    "until the numbers agree again): moved or renumbered", entry.seq, entry.stack,
+                                    entry.kind, entry.commit))
+        renamed = misfiled
         findings += _signed(entry, commit, copy.signatures_checked)
         entries.append(entry)
         commits[entry.seq] = commit.sha
@@ -86,25 +93,26 @@ def _shape(commit: LedgerCommit, position: int) -> list[Finding]:
     return out
 
 
-def _link(entry: Entry, position: int, prev_raw: bytes | None, prev: Entry | None, path: str,
+def _link(entry: Entry, position: int, prev_raw: bytes | None, prev: Entry | None,
           commit: LedgerCommit) -> list[Finding]:
-    """The entry is the next in sequence, in the file of its number, links to the bytes before it, is not backdated."""
+    """The entry is the next in sequence, links to the bytes before it, and is not backdated."""
     out = []
-    where = {"seq": entry.seq, "stack": entry.stack, "kind": entry.kind, "commit": entry.commit}
+
+    def at(check: str, message: str) -> Finding:
+        return Finding(check, message, entry.seq, entry.stack, entry.kind, entry.commit)
+
     expected_seq = prev.seq + 1 if prev is not None else position
     if entry.seq != expected_seq:
         gap = (f"entries {expected_seq}..{entry.seq - 1} are missing (dropped)" if entry.seq > expected_seq else
                f"it comes after entry {expected_seq - 1} (reordered or replayed)")
-        out.append(Finding("chain", f"sequence break at ledger commit {commit.sha[:12]}: {gap}", **where))
-    if path != f"{entry.seq:08d}.json":
-        out.append(Finding("chain", f"entry {entry.seq} is stored as {path}: moved or renumbered", **where))
+        out.append(at("chain", f"sequence break at ledger commit {commit.sha[:12]}: {gap}"))
     expected_prev = hashlib.sha256(prev_raw).hexdigest() if prev_raw is not None else GENESIS
     if entry.prev != expected_prev:
-        out.append(Finding("chain", f"prev {entry.prev[:12]} is not the hash of the entry before it "
-                           f"({expected_prev[:12]}): an earlier entry was rewritten, dropped or reordered", **where))
+        out.append(at("chain", f"prev {entry.prev[:12]} is not the hash of the entry before it "
+                      f"({expected_prev[:12]}): an earlier entry was rewritten, dropped or reordered"))
     if prev is not None and entry.time is not None and prev.time is not None and entry.time < prev.time - SKEW:
-        out.append(Finding("backdated", f"recorded at {entry.at}, {prev.time - entry.time} before entry {prev.seq} "
-                           f"({prev.at}) that precedes it in the chain: backdated", **where))
+        out.append(at("backdated", f"recorded at {entry.at}, {prev.time - entry.time} before entry {prev.seq} "
+                      f"({prev.at}) that precedes it in the chain: backdated"))
     return out
 
 

@@ -208,13 +208,13 @@ def incident_checks(h: History, i: Incident, touched: Callable[[str], bool], out
     if i.state == "reverted":
         asked = i.entry_in("revert-requested")
         start = asked.seq if asked else i.states[0].seq
-        by = [r for r in h.released(i.stack) if r.verified is not None and start < r.verified.seq < last.seq]
-        if not by:
+        between = [r for r in h.released(i.stack) if r.verified is not None and start < r.verified.seq < last.seq]
+        if not between:
             out.findings.append(_at(last, "drift", f"incident {i.id} ({i.workflow} on {i.target}: {i.attribute}) is "
                                     "recorded as reverted, but no release restored git's value in between"))
             return "reverted; no release recorded"
-        done = by[-1].verified
-        return f"reverted by the release of {by[-1].commit[:12]} (entry {done.seq if done else '?'})"
+        done = between[-1].verified
+        return f"reverted by the release of {between[-1].commit[:12]} (entry {done.seq if done else '?'})"
     if i.state == "overwritten":
         out.findings.append(_at(last, "drift", f"incident {i.id} ({i.workflow} on {i.target}: {i.attribute}) was "
                                 "overwritten by a deploy: nobody adopted or reverted the out-of-band change"))

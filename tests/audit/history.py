@@ -112,6 +112,8 @@ class History:
     glass: dict[str, Any] = field(default_factory=dict)       # the break-glass window: stack, workflow, target, ...
     incidents: dict[str, str] = field(default_factory=dict)   # "adopted" | "reverted" -> incident id
     lines: list[str] = field(default_factory=list)            # every line the rollouts printed
+    platform: Path | None = None  # the engine double's record of what runs on each stack
+    clock_at: dt.datetime = START  # the fake clock when the story ended
 
     def ledger(self) -> GitLedger:
         """Return a reader of the ledger branch (the store's own reader, which raises on any broken link)."""
@@ -120,8 +122,11 @@ class History:
     def copy(self, dest: Path) -> History:
         """Return the same history in a copy of the repository (for tests that tamper with it)."""
         shutil.copytree(self.origin, dest / "origin", symlinks=True)
-        copied = History(**{**self.__dict__, "origin": dest / "origin"})
-        return copied
+        platform = None
+        if self.platform is not None:
+            platform = dest / "platform"
+            shutil.copytree(self.platform, platform)
+        return History(**{**self.__dict__, "origin": dest / "origin", "platform": platform})
 
 
 def recorded_api(prs: dict[str, dict[str, Any]]) -> Callable[[str], Any]:
@@ -195,13 +200,14 @@ class Builder:
         return GitLedger(str(self.origin), signing=self.signing)
 
     def run(self, sha: str, stack: str, *, faults: Faults | None = None, holder: str = "", resume: bool = False,
-            expect: int = OK) -> int:
+            expect: int = OK, after: str | None = None) -> int:
         """Roll the merge out to the stack through the real rollout; record what happened."""
         self.clock.advance(minutes=20)
         faults = faults or Faults()
         number = int(self.prs[sha]["number"])
         run_id = holder or f"github:{REPOSITORY}/runs/{number}{stack[0]}"
-        opts = Options(self.checkout(sha), stack, run_id, resume=resume, github=facts_for(sha, self.prs[sha]))
+        opts = Options(self.checkout(sha), stack, run_id, resume=resume, after=after,
+                       github=facts_for(sha, self.prs[sha]))
         code = rollout(opts, self.ledger(), lambda root: RecordingEngine(root, self.platform, faults),
                        RecordedReader(self.platform, faults), say=self.lines.append, checkpoint=faults.checkpoint,
                        clock=self.clock)
@@ -299,7 +305,7 @@ def _build(root: Path) -> History:
         b.release(c[-1], "staging", "prod")
     assert len(c) == MERGES and len(b.releases) >= 20
     return History(b.origin, keys["trust"], keys["pipeline"], keys["intruder"], c, docs_only, b.prs, b.releases,
-                   b.checkpoints, glass, {"adopted": adopted, "reverted": reverted}, b.lines)
+                   b.checkpoints, glass, {"adopted": adopted, "reverted": reverted}, b.lines, b.platform, b.clock.now)
 
 
 def _adopted_incident(b: Builder) -> str:
