@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", default="table", choices=("table", "json", "markdown", "sarif"))
     p.add_argument("--no-record", action="store_true", help="report only; do not open or update incidents")
     p.add_argument("--summary", type=Path, default=None, help="also write the Markdown report here (a job summary)")
+    p.add_argument("--ledger-remote", default=None, metavar="REMOTE",
+                   help="keep incidents as drift entries on the deployment ledger of this git remote (name or URL; "
+                        "the pipeline's `origin`); without it they are JSON files under .lockstep/drift")
+    p.add_argument("--ledger-branch", default=None, help="the ledger branch (default lockstep/ledger)")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
     p.set_defaults(func=cmd_drift)
 
@@ -49,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
     from infra.drift.collect import collect
     from infra.drift.compare import compare, level_of
     from infra.drift.desired import declaration
-    from infra.drift.reconcile import JsonIncidentStore, now_iso, record
+    from infra.drift.reconcile import now_iso, record
     from infra.drift.tolerance import for_stack
 
     started = time.perf_counter()
@@ -61,8 +66,8 @@ def _run(args: argparse.Namespace) -> int:
     incidents = []
     if not args.no_record:
         conclusive = [(name, t) for (name, t), live in got.live.items() if not live.inconclusive]
-        store = JsonIncidentStore(decl.root, args.stack)
-        incidents = record(store, args.stack, findings, now_iso(), conclusive)
+        store = _store(args, decl.root)
+        incidents = record(store, args.stack, findings, now_iso(), conclusive, _glass(store, args.stack))
         answered = {i.id: i for i in attribute(decl, incidents, store)}
         incidents = [answered.get(i.id, i) for i in incidents]
     cost = {"calls": got.calls, "resources": got.resources, "seconds": time.perf_counter() - started,
@@ -75,10 +80,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _resolve(args: argparse.Namespace, action: str, incident_id: str) -> int:
     from infra.drift.desired import declaration
-    from infra.drift.reconcile import JsonIncidentStore, now_iso, resolve
+    from infra.drift.reconcile import now_iso, resolve
 
     decl = declaration(args.root, args.stack, packages=False)
-    store = JsonIncidentStore(decl.root, args.stack)
+    store = _store(args, decl.root)
     found = store.get(incident_id)
     if found is None:
         resolve(store, incident_id, action, "", now_iso())  # raises with the open incidents listed
@@ -100,6 +105,39 @@ def _resolve(args: argparse.Namespace, action: str, incident_id: str) -> int:
     print(f"incident {found.id}: adopted — {edit.path.relative_to(decl.root)}: {edit.field} = {edit.new} "
           f"(was {edit.old}); commit it and open a pull request")
     return 0
+
+
+def _store(args: argparse.Namespace, root: Path) -> Any:
+    """Return where incidents are kept: the ledger of --ledger-remote, else JSON files under the repository."""
+    if not args.ledger_remote:
+        from infra.drift.reconcile import JsonIncidentStore
+
+        return JsonIncidentStore(root, args.stack)
+    from infra.cli_rollout import default_holder, remote_url
+    from infra.drift.ledger import LedgerIncidentStore
+    from infra.ledger.store import BRANCH, GitLedger, Signing
+    from infra.ledger.writer import Writer
+
+    ledger = GitLedger(remote_url(root, args.ledger_remote), args.ledger_branch or BRANCH, Signing.from_env())
+    return LedgerIncidentStore(Writer(ledger, args.stack, default_holder()))
+
+
+def _glass(store: Any, stack: str) -> Callable[[str, str], bool]:
+    """Return whether a break-glass window is open (and unexpired) on a workflow and target, from the ledger.
+
+    Without the ledger there are no windows: every difference is an incident.
+    """
+    from infra.drift.ledger import LedgerIncidentStore
+
+    if not isinstance(store, LedgerIncidentStore):
+        return lambda _wf, _t: False
+    import datetime as dt
+
+    from infra.rollout.breakglass import open_glass
+
+    now = dt.datetime.now(dt.UTC)
+    windows = {key for key, g in open_glass(store.writer.ledger.read(), stack).items() if not g.expired(now)}
+    return lambda wf, target: (wf, target) in windows
 
 
 def _live_schedule(decl: Any, workflow: str, target: str) -> tuple[str, str, str | None]:

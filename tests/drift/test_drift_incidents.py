@@ -100,3 +100,46 @@ def test_adopting_a_schedule_edit_writes_the_canonical_cron_of_the_live_expressi
     code, _out = run("drift", "adopt", incident["id"], "--stack", "staging", "--root", str(repo))
     source = (repo / "workflows" / "berlin_payroll_sync.py").read_text()
     assert code == 0 and "schedule=cron('45 9 * * MON-FRI', tz='Europe/Berlin')" in source
+
+
+def test_with_a_ledger_remote_incidents_are_drift_entries_on_the_ledger_and_adopt_is_one_more(
+        repo: Path, aws: Callable[[str], Any], tmp_path: Path) -> None:
+    import subprocess
+
+    from infra.ledger.store import GitLedger, Signing
+
+    remote = tmp_path / "ledger.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    _emergency_timeout(aws)
+    ledger = ("--ledger-remote", str(remote))
+    code, report = drift(repo, "--stack", "staging", "--target", "aws", *ledger)
+    [incident] = report["incidents"]
+    code, again = drift(repo, "--stack", "staging", "--target", "aws", *ledger)  # a repeat sighting: no new entry
+    assert [i["id"] for i in again["incidents"]] == [incident["id"]]
+    code, out = run("drift", "adopt", incident["id"][:8], "--stack", "staging", "--root", str(repo), *ledger)
+    assert code == 0, out
+    entries = [e for e in GitLedger(str(remote), signing=Signing()).read() if e.kind == "drift"]
+    # Detection, then who changed it (moto has no CloudTrail lookup: the note says why), then the adoption; the
+    # second run's sighting added no fact, so no entry.
+    assert [(e.stack, e.evidence["id"], e.evidence["state"]) for e in entries] == [
+        ("staging", incident["id"], "open"), ("staging", incident["id"], "open"),
+        ("staging", incident["id"], "adopted")]
+    assert entries[0].evidence["desired"] == 300 and entries[0].evidence["live"] == 600
+    assert not entries[0].evidence["changed_by_note"] and entries[1].evidence["changed_by_note"]
+    assert not (tmp_path / "incidents" / "staging").exists()  # nothing went to the JSON files
+
+
+def test_a_difference_under_an_open_break_glass_is_recorded_as_break_glass(
+        repo: Path, aws: Callable[[str], Any], tmp_path: Path) -> None:
+    import subprocess
+
+    remote = tmp_path / "ledger.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    ledger = ("--ledger-remote", str(remote))
+    code, out = run("breakglass", "open", "--stack", "staging", "--workflow", WF, "--target", "aws",
+                    "--reason", "INC-7: raise the timeout during the outage", "--root", str(repo), *ledger)
+    assert code == 0, out
+    _emergency_timeout(aws)
+    code, report = drift(repo, "--stack", "staging", "--target", "aws", *ledger)
+    [incident] = report["incidents"]
+    assert (code, incident["state"], incident["attribute"]) == (1, "break-glass", "timeout_s")
