@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import socket
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from infra.errors import LockstepError
 from infra.ledger import github
+from infra.ledger.entry import Entry
 from infra.ledger.fence import DEFAULT_TTL_S
 from infra.ledger.store import BRANCH, GitLedger, Signing
 
@@ -35,6 +39,8 @@ def register(subparsers: Any) -> None:
                    help="break-glass: release without the prerequisite stack, recording why")
     p.add_argument("--override-bad", default="", metavar="REASON",
                    help="break-glass: re-release a commit recorded as bad, recording why")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: the progress lines on stderr, then one document with the outcome and the ledger tip")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
     p.set_defaults(func=cmd_rollout)
 
@@ -82,4 +88,27 @@ def cmd_rollout(args: argparse.Namespace) -> int:
 
     # Clouds read through the drift stage's readers (infra/targets/<t>/live.py); on-prem over SSH from the manifest.
     reader = Readers({**{t: DriftReader(root) for t in ("aws", "azure", "gcp")}, "onprem": OnpremReader(root)})
-    return rollout(opts, ledger, engine_for, reader, say=lambda line: print(line, flush=True))
+    if args.format == "text":
+        return rollout(opts, ledger, engine_for, reader, say=lambda line: print(line, flush=True))
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        print(line, file=sys.stderr, flush=True)
+    code = rollout(opts, ledger, engine_for, reader, say=say)
+    print(json.dumps(outcome(args.stack, code, lines, ledger.read(), dry_run=args.dry_run), indent=2))
+    return code
+
+
+MEANING = {0: "released", 1: "bad input", 3: "refused", 4: "another runner holds the lease",
+           5: "rolled back", 6: "rollback incomplete: a human is needed", 7: "fenced"}
+
+
+def outcome(stack: str, code: int, lines: list[str], chain: Sequence[Entry], *, dry_run: bool = False
+            ) -> dict[str, Any]:
+    """Return the JSON document of one rollout: exit code and its meaning, the ledger tip, and the lines said."""
+    tip = chain[-1] if chain else None
+    said = "dry run: nothing was leased or applied" if dry_run and code == 0 else MEANING.get(code, "unknown")
+    return {"ok": code == 0, "exit": code, "outcome": said, "stack": stack, "dry_run": dry_run,
+            "ledger_tip": {"seq": tip.seq, "digest": tip.digest(), "kind": tip.kind} if tip else None,
+            "lines": lines}

@@ -74,3 +74,16 @@ def test_merge_facts_come_from_the_push_event_and_the_recorded_api(tmp_path: Pat
     assert found == {"repository": "acme/lockstep", "commit": "abc", "pusher": "alice", "pr": 42, "author": "alice",
                      "approvers": ["bob"], "review_decision": "APPROVED", "admin_bypass": True}
     assert github.facts(event, None)["review_decision"] == "unknown"  # no token: unknown, never guessed
+
+
+def test_a_dry_run_from_the_command_line_prints_one_json_document_with_the_ledger_tip(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    tip = world.entries()[-1]
+    code = cli.main(["rollout", "--stack", "staging", "--engine", "offline", "--dry-run", "--format", "json",
+                     "--root", str(world.repo.at_b), "--ledger-remote", str(world.remote)])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert (code, doc["ok"], doc["exit"], doc["stack"], doc["dry_run"]) == (0, True, 0, "staging", True)
+    assert doc["outcome"] == "dry run: nothing was leased or applied"
+    assert doc["ledger_tip"] == {"seq": tip.seq, "digest": tip.digest(), "kind": tip.kind}  # type: ignore[attr-defined]
+    assert doc["lines"] and captured.err.splitlines() == doc["lines"]  # progress went to stderr, as said
