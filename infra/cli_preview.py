@@ -7,66 +7,116 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.errors import LockstepError, SpecError
+from infra.errors import SpecError, UsageError
 
 FORMATS = ("table", "markdown", "json", "sarif")
 USAGE = 2  # the preview could not run as asked (a missing base, an unwritable directory): not a verdict
+STACK = "{stack}"  # in an --output path: one file per stack
 
 
 def register(subparsers: Any) -> None:
     """Add the `preview` subcommand."""
-    p = subparsers.add_parser("preview", help="per-target plan and the policy verdict over every target (offline)")
+    p = subparsers.add_parser("preview", help="per-target plan and the policy verdict over every target (offline)",
+                              epilog="Several reports from one run: repeat --format, each followed by its --output "
+                              "(`--format sarif --output out/{stack}.sarif --format markdown --output out/pr.md`); "
+                              "each stack is previewed once and rendered to every report.")
     p.add_argument("--stack", action="append", required=True,
                    help="stack to preview (staging, prod); repeat for several")
     p.add_argument("--base", default=None, help="base revision to diff against (default: merge-base with main); "
                    "a revision that does not exist is an error (exit 2)")
     p.add_argument("--no-base", action="store_true", help="skip the base revision: every resource is a create")
-    p.add_argument("--format", choices=FORMATS, default="table")
-    p.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
+    p.add_argument("--format", action="append", choices=FORMATS, default=None,
+                   help="report format (default table); repeat, each with its own --output, for several reports")
+    p.add_argument("--output", action="append", type=Path, default=None,
+                   help="write the preceding --format's report here instead of stdout; {stack} in the path "
+                   "writes one file per stack (needed for json and sarif with several stacks)")
     p.add_argument("--engine", choices=("offline", "pulumi"), default="offline",
                    help="offline: Pulumi mocks + the pack in-process; pulumi: the real CLI (Automation API)")
     p.add_argument("--plan-dir", type=Path, default=Path(".lockstep/plans"),
                    help="--engine pulumi: where each stack's saved plan goes")
     p.add_argument("--cache-dir", type=Path, default=None,
-                   help="per-workflow cache (default: .lockstep/cache under the repo; LOCKSTEP_NO_CACHE=1 disables)")
+                   help="per-workflow cache (default: $LOCKSTEP_CACHE_DIR, else .lockstep/cache under the repo; "
+                   "LOCKSTEP_NO_CACHE=1 disables)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes that build workflows on a cache miss (default: $LOCKSTEP_WORKERS, else the "
+                   "CPUs this process may use)")
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                    help="progress lines on stderr: auto (only once a run takes over 2 s), always, never")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
     p.set_defaults(func=cmd_preview)
 
 
+@dataclass(frozen=True)
+class Report:
+    """One report a run writes: a format, and a file (None: stdout; `{stack}` in it: one file per stack)."""
+
+    format: str
+    output: Path | None
+
+    @property
+    def per_stack(self) -> bool:
+        """Tell whether each stack gets its own file."""
+        return self.output is not None and STACK in str(self.output)
+
+    def path(self, stack: str) -> Path | None:
+        """Return where this report goes for one stack."""
+        return None if self.output is None else Path(str(self.output).replace(STACK, stack))
+
+
+def reports(formats: Sequence[str] | None, outputs: Sequence[Path] | None, stacks: Sequence[str]) -> list[Report]:
+    """Pair each --format with its --output, in order; raise UsageError naming every pairing problem at once."""
+    formats, outputs = list(formats or ["table"]), list(outputs or [])
+    problems = []
+    if len(formats) > 1 and len(outputs) != len(formats):
+        problems.append(f"{len(formats)} --format but {len(outputs)} --output: give each --format its own --output, "
+                        "in the same order (`--format sarif --output a.sarif --format markdown --output b.md`)")
+    elif len(outputs) > len(formats):
+        problems.append(f"--output {outputs[-1]} follows no --format of its own: one --output per --format")
+    pairs = [Report(f, outputs[i] if i < len(outputs) else None) for i, f in enumerate(formats)]
+    seen: dict[str, int] = {}
+    for i, r in enumerate(pairs):
+        if r.output is not None and seen.setdefault(str(r.output), i) != i:
+            problems.append(f"--output {r.output} is given twice: each report needs its own file")
+        if len(stacks) > 1 and r.format in ("json", "sarif") and not r.per_stack:
+            problems.append(f"--format {r.format} is one document per stack: with {len(stacks)} stacks give it "
+                            f"--output with {STACK} in the path (e.g. out/{STACK}.{r.format})")
+    if problems:
+        raise UsageError("preview: " + "; ".join(problems))
+    return pairs
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
-    """Run the gate for each stack; print the report; return 1 if anything blocks, 2 if the preview cannot run."""
+    """Run the gate for each stack; write every report; return 1 if anything blocks, 2 if it cannot run."""
     root = Path(args.root).resolve()
-    if len(args.stack) > 1 and args.format in ("json", "sarif"):
-        raise LockstepError(f"--format {args.format} takes one --stack (one document per stack); run it per stack")
+    wanted = reports(args.format, args.output, args.stack)
     if args.engine == "pulumi":
         from infra.engine import automation as engine_pulumi
 
+        if len(wanted) > 1 or wanted[0].per_stack:
+            raise UsageError("preview: --engine pulumi writes one report: give at most one --format and --output")
         verdicts = engine_pulumi.preview_stacks(root, args.stack, root / args.plan_dir)
-        _emit(engine_pulumi.render(verdicts), args.output)
+        _emit(engine_pulumi.render(verdicts), wanted[0].output)
         return 1 if any(v.blocked for v in verdicts) else 0
-    return _offline(args, root)
+    return _offline(args, root, wanted)
 
 
-def _offline(args: argparse.Namespace, root: Path) -> int:
+def _offline(args: argparse.Namespace, root: Path, wanted: Sequence[Report]) -> int:
     from infra import bundle
-    from infra.preflight import report_json, report_markdown, report_sarif, report_table
+    from infra.preflight import cache as cache_mod
+    from infra.preflight import isolate, signing
     from infra.preflight.base import BaseError
-    from infra.preflight.run import Preview, preview
+    from infra.preflight.run import preview
 
-    cache = None if os.environ.get("LOCKSTEP_NO_CACHE") else (args.cache_dir or root / ".lockstep" / "cache")
-    share = report_markdown.LIMIT // len(args.stack)  # several stacks share one PR comment
-
-    def markdown(result: Preview) -> str:
-        return report_markdown.render(result, limit=share)
-    renderers = {"table": report_table.render, "markdown": markdown, "json": report_json.render,
-                 "sarif": report_sarif.render}
-    render: Callable[[Preview], str] = renderers[args.format]
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"preview: --workers {args.workers}: must be 1 or more")
+    signing.from_env()  # takes the signing key out of the environment before any child process starts
+    isolate.use_workers(args.workers)
+    cache = None if os.environ.get("LOCKSTEP_NO_CACHE") else cache_mod.directory(root, args.cache_dir)
     problem = _unwritable(cache, "--cache-dir", "or set LOCKSTEP_NO_CACHE=1") or _unwritable(
         bundle.build_dir(), "LOCKSTEP_BUILD_DIR", "(packages are built there)")
     if not problem:
@@ -75,29 +125,49 @@ def _offline(args: argparse.Namespace, root: Path) -> int:
         except bundle.UnsafeBuildDir as exc:
             problem = str(exc)
     if problem:
-        return _cannot_run(args, problem, render, Preview)
-    blocked, texts = False, []
-    for stack in args.stack:
+        return _cannot_run(args, problem, wanted)
+    results = []
+    for stack in args.stack:  # each stack is previewed once, whatever the number of reports
         try:
-            result = preview(root, stack, base=args.base, compare=not args.no_base, cache_dir=cache,
-                             progress=_progress(args.progress, stack))
+            results.append(preview(root, stack, base=args.base, compare=not args.no_base, cache_dir=cache,
+                                   progress=_progress(args.progress, stack)))
         except BaseError as exc:
-            return _cannot_run(args, str(exc), render, Preview)
-        blocked = blocked or result.blocked
-        texts.append(render(result))
+            return _cannot_run(args, str(exc), wanted)
     bundle.prune()
-    _emit("\n\n".join(texts), args.output)
-    return 1 if blocked else 0
+    _write(wanted, results)
+    return 1 if any(r.blocked for r in results) else 0
 
 
-def _cannot_run(args: argparse.Namespace, message: str, render: Callable[[Any], str], preview_type: Any) -> int:
+def _write(wanted: Sequence[Report], results: Sequence[Any]) -> None:
+    """Render every result to every report: one document for all stacks, or one file per stack."""
+    for report in wanted:
+        if report.per_stack:
+            for result in results:
+                _emit(_render(report.format, result, 1), report.path(result.stack))
+        else:
+            _emit("\n\n".join(_render(report.format, r, len(results)) for r in results), report.output)
+
+
+def _render(fmt: str, result: Any, stacks: int) -> str:
+    """Render one stack's preview; markdown stacks that share one PR comment share its length limit."""
+    from infra.preflight import report_json, report_markdown, report_sarif, report_table
+
+    if fmt == "markdown":
+        return report_markdown.render(result, limit=report_markdown.LIMIT // stacks)
+    renderers: dict[str, Callable[[Any], str]] = {"table": report_table.render, "json": report_json.render,
+                                                  "sarif": report_sarif.render}
+    return renderers[fmt](result)
+
+
+def _cannot_run(args: argparse.Namespace, message: str, wanted: Sequence[Report]) -> int:
     """Say why on stderr, and still write a blocking report, so CI never keeps a stale passing one."""
+    from infra.preflight.run import Preview
+
     print(f"lockstep: {message}", file=sys.stderr)
     error = SpecError("Pulumi.yaml", 1, "preview", " ".join(sys.argv[1:]) or "preview", message.split(" — ")[0],
                       " — ".join(message.split(" — ")[1:]) or "fix the setup and run it again")
-    texts = [render(preview_type(stack, (), None, [], [], errors=[error])) for stack in args.stack]
-    if args.output is not None or args.format != "table":
-        _emit("\n\n".join(texts), args.output)
+    failed = [Preview(stack, (), None, [], [], errors=[error]) for stack in args.stack]
+    _write([r for r in wanted if r.output is not None or r.format != "table"], failed)
     return USAGE
 
 

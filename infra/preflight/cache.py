@@ -7,11 +7,17 @@ The cache directory sits under the repository, where a pull request can commit f
 (JSON: no pickle, nothing that runs on read), and is trusted only if its sha256 matches its body and its HMAC
 matches a key this machine made and keeps outside every repository (`cache_key_path`). A planted, forged or
 corrupted entry is a miss, counted in `rejected`, and the slice is evaluated again.
+
+Beyond one machine (CI restoring main's cache), an entry is trusted by its Ed25519 signature instead (signing.py):
+only runs on `main` can sign, so nothing a pull request writes is ever trusted, by main, by another pull request, or
+by the pull request's own later passes. Where the cache lives: `--cache-dir`, else `$LOCKSTEP_CACHE_DIR`, else
+`.lockstep/cache` under the repository (`directory`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import importlib.metadata
@@ -22,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from infra.preflight import signing
 from infra.preflight.analyze import Diagnostic
 from infra.preflight.evaluate import Slice
 from infra.preflight.plan import Resource
@@ -29,6 +36,16 @@ from infra.preflight.plan import Resource
 PACKAGES = ("pulumi", "pulumi-policy", "pulumi-aws", "pulumi-azure-native", "pulumi-gcp", "protobuf")
 CODE_DIRS = ("infra", "policies")
 FORMAT = "lockstep-preview-cache/3"
+DIR_ENV = "LOCKSTEP_CACHE_DIR"
+
+
+def directory(root: Path, flag: Path | None = None) -> Path:
+    """Return where the preview cache lives: --cache-dir, else $LOCKSTEP_CACHE_DIR, else <repo>/.lockstep/cache."""
+    if flag is not None:
+        return flag
+    if os.environ.get(DIR_ENV):
+        return Path(os.environ[DIR_ENV]).expanduser()
+    return root / ".lockstep" / "cache"
 
 
 def code_hash(code_root: Path) -> str:
@@ -104,9 +121,12 @@ def _field(name: str, value: Any) -> Any:
 class Cache:
     """Verified JSON slices on disk, one file per key; a missing, unreadable or unverified file is a miss."""
 
-    def __init__(self, directory: Path | None) -> None:
-        self.secret = _mac_key() if directory is not None else None
-        self.directory = directory if self.secret else None  # no key, no disk cache: nothing read is trusted
+    def __init__(self, directory: Path | None, trust: signing.Trust | None = None) -> None:
+        self.trust = signing.from_env() if trust is None else trust
+        self.secret = _mac_key() if directory is not None and self.trust.machine else None
+        # No key that can verify anything: no disk cache, since nothing read from it could be trusted.
+        self.directory = directory if self.secret or self.trust.public else None
+        self.writable = self.secret is not None or self.trust.signer is not None  # else entries would never verify
         self.hits = 0
         self.misses = 0
         self.rejected = 0  # entries present but not verified: planted, forged, corrupted or from another machine
@@ -114,7 +134,7 @@ class Cache:
 
     def _mac(self, k: str, digest: str) -> str:
         assert self.secret is not None
-        return hmac.new(self.secret, f"{FORMAT}\0{k}\0{digest}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.secret, _signed(k, digest), hashlib.sha256).hexdigest()
 
     def get(self, k: str) -> Slice | None:
         """Return the cached slice for a key, or None."""
@@ -131,8 +151,9 @@ class Cache:
 
     def _read(self, k: str) -> Slice | None:
         assert self.directory is not None
+        path = self.directory / f"{k}.json"
         try:
-            raw = (self.directory / f"{k}.json").read_bytes()
+            raw = path.read_bytes()
         except OSError:
             return None
         try:
@@ -140,24 +161,40 @@ class Cache:
             body = entry["body"].encode()
             digest = hashlib.sha256(body).hexdigest()
             ok = entry["format"] == FORMAT and entry["key"] == k and hmac.compare_digest(entry["sha256"], digest) \
-                and hmac.compare_digest(entry["mac"], self._mac(k, digest))
+                and self._authentic(entry, k, digest)
             value = slice_from_data(json.loads(body)) if ok else None
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             value = None
         if value is None:
             self.rejected += 1
+        else:
+            with contextlib.suppress(OSError):  # marks the entry used: whoever saves the cache keeps only these
+                os.utime(path)
         return value
 
+    def _authentic(self, entry: dict[str, Any], k: str, digest: str) -> bool:
+        """Tell whether this machine's MAC, or a signature from main, vouches for the entry."""
+        mac = entry.get("mac")
+        if self.secret is not None and isinstance(mac, str) and hmac.compare_digest(mac, self._mac(k, digest)):
+            return True
+        return self.trust.verified(_signed(k, digest), entry.get("sig"))
+
     def put(self, k: str, value: Slice) -> None:
-        """Store a slice atomically (write a temp file, then rename), with its digest and MAC."""
+        """Store a slice atomically (write a temp file, then rename), with its digest, MAC and signature."""
         self._memo[k] = value
-        if self.directory is None:
+        if self.directory is None or not self.writable:
             return
         body = json.dumps(slice_to_data(value), separators=(",", ":"))
         digest = hashlib.sha256(body.encode()).hexdigest()
-        entry = {"format": FORMAT, "key": k, "sha256": digest, "mac": self._mac(k, digest), "body": body}
+        entry = {"format": FORMAT, "key": k, "sha256": digest, "mac": self._mac(k, digest) if self.secret else "",
+                 "sig": self.trust.sign(_signed(k, digest)), "body": body}
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(entry, fh)
         os.replace(tmp, self.directory / f"{k}.json")
+
+
+def _signed(k: str, digest: str) -> bytes:
+    """Return what a MAC or a signature covers: the format, the key (so an entry cannot move) and the body's hash."""
+    return f"{FORMAT}\0{k}\0{digest}".encode()

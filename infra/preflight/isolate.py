@@ -6,8 +6,9 @@ this engine are the gate that judges them. So the gate's process never imports a
 registration, its inputs as the protobuf bytes the engine would receive, and the components' outputs). The gate
 rebuilds `Capture` values from that data and runs the rules itself; nothing the child runs can reach its objects.
 The request goes the other way as a pickle: it is written by the gate and read by the child, never the reverse.
-One child serves every request of a gate process (head and base, and every preview of a long-lived process), so
-the provider SDKs are imported once, as they were when the program ran in-process.
+A pool of children (`--workers`, default: the CPUs this process may use) serves every request of a gate process
+(head and base, every stack, every preview of a long-lived process), so each child imports the provider SDKs once;
+a cold run builds on every core while this process judges the slices as they come back.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -36,9 +38,12 @@ from infra.model import StackConfig, Workflow, frozen_map
 from infra.preflight.capture import Capture, Registration
 
 CODE_ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT_S = float(os.environ.get("LOCKSTEP_PROGRAM_TIMEOUT", "900"))
-_worker: subprocess.Popen[bytes] | None = None  # one child per gate process: the SDK imports are paid once
+TIMEOUT_S = float(os.environ.get("LOCKSTEP_PROGRAM_TIMEOUT", "900"))  # per workflow
+WORKERS_ENV = "LOCKSTEP_WORKERS"
+BATCH_MAX = 16  # workflows per request: small enough to keep every child busy to the end, large enough to be cheap
 _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from infra.preflight.isolate import child_main; child_main()"
+_pool: list[_Child] = []  # children kept for the whole gate process: each pays the SDK imports once
+_workers: int | None = None  # --workers; None: $LOCKSTEP_WORKERS, else the CPUs this process may run on
 
 
 @dataclass(frozen=True)
@@ -50,48 +55,150 @@ class Job:
     commit: str
 
 
+def use_workers(count: int | None) -> None:
+    """Set how many child processes build workflows at once (None: $LOCKSTEP_WORKERS, else the usable CPUs)."""
+    global _workers
+    _workers = count
+
+
+def worker_count() -> int:
+    """Return how many child processes a capture may use."""
+    if _workers is not None:
+        return max(1, _workers)
+    text = os.environ.get(WORKERS_ENV, "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return len(os.sched_getaffinity(0)) or 1
+
+
 def capture_all(root: Path, jobs: Sequence[Job]) -> list[Capture | str]:
-    """Build each job's workflow in the child process; return its capture, or the program's error text."""
-    global _worker
+    """Build each job's workflow in child processes; return its capture, or the program's error text, in order."""
+    found = dict(capture_each(root, jobs))
+    return [found[i] for i in range(len(jobs))]
+
+
+def capture_each(root: Path, jobs: Sequence[Job]) -> Iterator[tuple[int, Capture | str]]:
+    """Build the jobs in a pool of child processes; yield (index, capture or error text) as each one finishes.
+
+    Jobs go out in batches to whichever child is free. A child that dies or runs out of time fails only the
+    workflow it was building (the first one of its batch without a result); the rest of its batch is sent again,
+    so which workflows fail never depends on how the jobs were batched or on the number of children.
+    """
     if not jobs:
-        return []
-    if _worker is None or _worker.poll() is not None:
-        _worker = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE)
-    found, why = _exchange(_worker, base64.b64encode(_dumps((str(root), list(jobs)))) + b"\n")
-    if why:  # a child that timed out or died is not reused: the next preview starts a fresh one
-        _stop(_worker)
-        _worker = None
-    return [found.get(i, f"the program's process {why}") for i in range(len(jobs))]
+        return
+    size = max(1, min(BATCH_MAX, -(-len(jobs) // (worker_count() * 4))))
+    todo = deque(list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size))
+    idle, busy = _children(min(worker_count(), len(todo))), dict[int, _Child]()
+    while todo or busy:
+        while todo and idle:
+            child, batch = idle.pop(), todo.popleft()
+            if child.send(root, [jobs[i] for i in batch], batch):
+                busy[child.fd] = child
+            else:
+                yield from _failed(child, todo)
+                idle.append(_start())
+        now = time.monotonic()
+        wait = max(0.0, min(c.deadline for c in busy.values()) - now) if busy else 0.0
+        ready = set(select.select(list(busy), [], [], wait)[0]) if busy else set()
+        for fd, child in list(busy.items()):
+            if fd in ready:
+                yield from child.receive()
+            elif child.deadline <= time.monotonic():
+                child.why = f"did not finish within {TIMEOUT_S:.0f} s"
+            if child.waiting and not child.why:
+                continue
+            del busy[fd]
+            if child.why:
+                yield from _failed(child, todo)
+                if todo:
+                    idle.append(_start())
+            else:
+                idle.append(child)
 
 
-def _exchange(proc: subprocess.Popen[bytes], request: bytes) -> tuple[dict[int, Capture | str], str]:
-    """Send one request; read result lines until the child says it is done (or dies, or runs out of time)."""
-    assert proc.stdin is not None and proc.stdout is not None
-    found: dict[int, Capture | str] = {}
-    try:
-        proc.stdin.write(request)
-        proc.stdin.flush()
-    except OSError:
-        return found, f"ended (exit code {proc.poll()}) before it built this workflow"
-    deadline, buffer, fd = time.monotonic() + TIMEOUT_S, b"", proc.stdout.fileno()
-    while True:
-        while b"\n" not in buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                return found, f"did not finish within {TIMEOUT_S:.0f} s"
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return found, f"ended (exit code {proc.wait()}) before it built this workflow"
-            buffer += chunk
-        line, buffer = buffer.split(b"\n", 1)
+def _failed(child: _Child, todo: deque[list[int]]) -> Iterator[tuple[int, str]]:
+    """Blame a dead or stuck child's current workflow, resend the rest of its batch, and drop the child.
+
+    A child that died before it was ready (the program does not even import) fails every job left.
+    """
+    _stop(child.proc)
+    if child in _pool:
+        _pool.remove(child)
+    if not child.ready:
+        yield from ((i, f"the program's process {child.why}") for i in [*child.batch, *(i for b in todo for i in b)])
+        todo.clear()
+    elif child.batch:
+        yield child.batch[0], f"the program's process {child.why}"
+        if child.batch[1:]:
+            todo.appendleft(child.batch[1:])
+
+
+def _children(count: int) -> list[_Child]:
+    """Return `count` live children, reusing the ones this process started before."""
+    _pool[:] = [c for c in _pool if c.proc.poll() is None]
+    while len(_pool) < count:
+        _start()
+    return list(_pool[:count])
+
+
+def _start() -> _Child:
+    child = _Child(subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE))
+    _pool.append(child)
+    return child
+
+
+class _Child:
+    """One child process and the batch it is building: sends a request, reads its result lines."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        self.proc, self.fd = proc, proc.stdout.fileno()
+        self.sent: list[int] = []  # the request's jobs, as indices into the caller's jobs (the child counts from 0)
+        self.batch: list[int] = []  # those still without a result, in order
+        self.buffer, self.why, self.deadline, self.ready = b"", "", 0.0, False
+        self.waiting = False  # a request is out and its `done` line has not come back
+
+    def send(self, root: Path, jobs: list[Job], batch: list[int]) -> bool:
+        """Send one request; False (and why) if the child is gone."""
+        assert self.proc.stdin is not None
+        self.sent, self.batch, self.why, self.waiting = list(batch), list(batch), "", True
+        self.deadline = time.monotonic() + TIMEOUT_S
         try:
-            item = json.loads(line)
-            if "done" in item:
-                return found, ""
-            found[int(item["i"])] = str(item["error"]) if "error" in item else _capture(item)
-        except (ValueError, KeyError, TypeError, IndexError):
-            continue  # not a result line: whatever the program wrote to our channel is ignored
+            self.proc.stdin.write(base64.b64encode(_dumps((str(root), jobs))) + b"\n")
+            self.proc.stdin.flush()
+            return True
+        except OSError:
+            self.why = f"ended (exit code {self.proc.poll()}) before it built this workflow"
+            return False
+
+    def receive(self) -> Iterator[tuple[int, Capture | str]]:
+        """Read what the child wrote; yield each finished workflow (the batch is empty once it says `done`)."""
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            self.why = f"ended (exit code {self.proc.wait()}) before it built this workflow"
+            return
+        self.buffer += chunk
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            try:
+                item = json.loads(line)
+                if "ready" in item:  # the program and the SDKs imported: from now on a death is one workflow's
+                    self.ready = True
+                    continue
+                if "done" in item:  # every job has its line by now, unless something else wrote to our channel
+                    yield from ((i, "the program's process ended this request without building this workflow")
+                                for i in self.batch)
+                    self.batch, self.waiting = [], False
+                    continue
+                index = self.sent[int(item["i"])]
+                result: Capture | str = str(item["error"]) if "error" in item else _capture(item)
+            except (ValueError, KeyError, TypeError, IndexError):
+                continue  # not a result line: whatever the program wrote to our channel is ignored
+            if index in self.batch:
+                self.batch.remove(index)
+                self.deadline = time.monotonic() + TIMEOUT_S
+                yield index, result
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -101,9 +208,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @atexit.register
-def _stop_worker() -> None:
-    if _worker is not None:
-        _stop(_worker)
+def _stop_workers() -> None:
+    for child in _pool:
+        _stop(child.proc)
 
 
 def _dumps(value: object) -> bytes:
@@ -152,6 +259,8 @@ def child_main() -> None:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what the program prints goes to stderr, never into the results
     sys.stdout = sys.stderr
+    channel.write(json.dumps({"ready": True}) + "\n")
+    channel.flush()
     for request in sys.stdin.buffer:
         root, jobs = pickle.loads(base64.b64decode(request))
         for i, job in enumerate(jobs):

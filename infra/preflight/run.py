@@ -175,13 +175,17 @@ def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflo
 
 def _evaluate_all(items: Sequence[tuple[Workflow, str]], stack: StackConfig, root: Path, build: Builder | None,
                   rules: Rules) -> list[Slice]:
-    """Capture each workflow (a target that cannot honour a field is left out, and reported), then judge it."""
+    """Capture each workflow (a target that cannot honour a field is left out, and reported), then judge it.
+
+    Slices are judged here as the pool of child processes returns them, so this process works while they build.
+    """
     plans = [_narrow(wf, stack) for wf, _ in items]
     built = [i for i, (_, narrowed) in enumerate(plans) if narrowed is not None]
     jobs = [isolate.Job(items[i][0], plans[i][1], items[i][1]) for i in built]  # type: ignore[arg-type]
-    caps = isolate.capture_all(root, jobs) if build is None else [_capture_here(build, j, root) for j in jobs]
-    by_index = dict(zip(built, caps, strict=True))
-    return [_judge(wf, by_index.get(i), rules, root, plans[i][0]) for i, (wf, _) in enumerate(items)]
+    caps = isolate.capture_each(root, jobs) if build is None else (
+        (k, _capture_here(build, j, root)) for k, j in enumerate(jobs))
+    judged = {built[k]: _judge(items[built[k]][0], cap, rules, root, plans[built[k]][0]) for k, cap in caps}
+    return [judged.get(i) or _judge(wf, None, rules, root, plans[i][0]) for i, (wf, _) in enumerate(items)]
 
 
 def _narrow(wf: Workflow, stack: StackConfig) -> tuple[list[str], StackConfig | None]:
