@@ -39,7 +39,8 @@ def test_workflow_file_passes_actionlint(path: Path) -> None:
 def test_preview_runs_offline_for_both_stacks_and_the_cloud_job_only_with_oidc() -> None:
     doc = yaml.safe_load((REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
     offline = "\n".join(str(s.get("run", "")) for s in doc["jobs"]["offline"]["steps"])
-    assert "for stack in staging prod" in offline and "--format sarif" in offline
+    assert "--stack staging --stack prod" in offline and "--format sarif --output 'out/{stack}.sarif'" in offline
+    assert offline.count("lockstep preview --") == 1, "one process previews both stacks and writes every report"
     cloud = doc["jobs"]["pulumi"]
     assert cloud["permissions"]["id-token"] == "write" and "LOCKSTEP_CLOUD_PREVIEW" in cloud["if"]
     assert cloud["environment"] == "preview"
@@ -131,3 +132,29 @@ def test_the_audit_verifies_the_ledger_on_every_push_to_it_and_daily_with_a_trus
     for name, rjob in rollout["jobs"].items():
         published = [s for s in rjob["steps"] if "ledger_tip" in str(s.get("run", ""))]
         assert published and rjob["permissions"]["deployments"] == "write", f"{name} publishes its ledger tip"
+
+
+CACHE_ACTION = "actions/cache"
+
+
+def test_pull_requests_restore_mains_signed_cache_and_only_main_saves_and_signs() -> None:
+    pr = yaml.safe_load((REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
+    main = yaml.safe_load((REPO / ".github" / "workflows" / "preview-cache.yml").read_text(encoding="utf-8"))
+    pr_steps = pr["jobs"]["offline"]["steps"]
+    uses = [str(s.get("uses", "")) for s in pr_steps]
+    assert any(u.startswith(f"{CACHE_ACTION}/restore@") for u in uses)
+    assert not any(u.startswith((f"{CACHE_ACTION}@", f"{CACHE_ACTION}/save@")) for u in uses), \
+        "a pull request run never saves a cache"
+    gate = next(s for s in pr_steps if s.get("id") == "gate")
+    assert gate["env"]["LOCKSTEP_CACHE_TRUST"] == "signed" and "LOCKSTEP_NO_CACHE" not in gate["env"]
+    assert "SIGNING" not in json.dumps(pr), "the signing key is never given to a pull request"
+    assert _triggers(main) == {"push"} and main.get("on", main.get(True))["push"]["branches"] == ["main"]
+    job = main["jobs"]["warm"]
+    assert job["environment"] == "preview-cache" and job["env"]["LOCKSTEP_CACHE_TRUST"] == "signed"
+    assert "refs/heads/main" in job["if"]
+    keys = {s["with"]["key"] for s in [*pr_steps, *job["steps"]] if CACHE_ACTION in str(s.get("uses", ""))}
+    assert all(k.startswith("lockstep-preview-${{ steps.gate-hash.outputs.hash }}-") for k in keys), keys
+    signs = [s for s in job["steps"] if "LOCKSTEP_CACHE_SIGNING_KEY" in s.get("env", {})]
+    assert len(signs) == 1 and "lockstep preview" in signs[0]["run"]
+    save = [s for s in job["steps"] if str(s.get("uses", "")).startswith(f"{CACHE_ACTION}/save@")]
+    assert len(save) == 1 and job["steps"].index(save[0]) > job["steps"].index(signs[0])

@@ -198,3 +198,7 @@ class Cache:
 def _signed(k: str, digest: str) -> bytes:
     """Return what a MAC or a signature covers: the format, the key (so an entry cannot move) and the body's hash."""
     return f"{FORMAT}\0{k}\0{digest}".encode()
+
+
+if __name__ == "__main__":  # `python -m infra.preflight.cache`: the code hash, for CI's cache key
+    print(code_hash(Path(__file__).resolve().parents[2]))

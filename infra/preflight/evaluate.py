@@ -70,7 +70,9 @@ def run_capture(program: Callable[[], None], stack: str) -> Capture:
 
 def evaluate(name: str, cap: Capture, rules: Rules, root: Path, notes: Sequence[str] = ()) -> Slice:
     """Run the resource rules and the per-workflow rules on a captured slice and summarize it."""
-    regs = cap.registrations
+    # The SDK registers in whatever order outputs resolve, which varies run to run: URN order makes every report,
+    # and the resource the stack-wide rules see per (target, workflow), the same on every run and from every worker.
+    regs = sorted(cap.registrations, key=lambda r: r.urn)
     diags = analyze.analyze_resources(rules.resource, regs)
     diags += analyze.analyze_stack(rules.judge_only(name), analyze.stack_request(regs, cap.outputs))
     summaries = tuple(summarize(r, root, name) for r in regs)

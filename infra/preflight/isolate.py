@@ -40,6 +40,7 @@ from infra.preflight.capture import Capture, Registration
 CODE_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = float(os.environ.get("LOCKSTEP_PROGRAM_TIMEOUT", "900"))  # per workflow
 WORKERS_ENV = "LOCKSTEP_WORKERS"
+MIN_JOBS = 8  # a child's start (importing the provider SDKs) costs about as much as building this many workflows
 BATCH_MAX = 16  # workflows per request: small enough to keep every child busy to the end, large enough to be cheap
 _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from infra.preflight.isolate import child_main; child_main()"
 _pool: list[_Child] = []  # children kept for the whole gate process: each pays the SDK imports once
@@ -88,7 +89,7 @@ def capture_each(root: Path, jobs: Sequence[Job]) -> Iterator[tuple[int, Capture
         return
     size = max(1, min(BATCH_MAX, -(-len(jobs) // (worker_count() * 4))))
     todo = deque(list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size))
-    idle, busy = _children(min(worker_count(), len(todo))), dict[int, _Child]()
+    idle, busy = _children(_wanted(len(jobs), len(todo))), dict[int, _Child]()
     while todo or busy:
         while todo and idle:
             child, batch = idle.pop(), todo.popleft()
@@ -114,6 +115,13 @@ def capture_each(root: Path, jobs: Sequence[Job]) -> Iterator[tuple[int, Capture
                     idle.append(_start())
             else:
                 idle.append(child)
+
+
+def _wanted(jobs: int, batches: int) -> int:
+    """Return how many children to use: each new one costs the SDK imports, so by default one per MIN_JOBS jobs."""
+    alive = sum(1 for c in _pool if c.proc.poll() is None)
+    by_default = max(1, jobs // MIN_JOBS, alive) if _workers is None and not os.environ.get(WORKERS_ENV) else worker_count()
+    return max(1, min(worker_count(), batches, by_default))
 
 
 def _failed(child: _Child, todo: deque[list[int]]) -> Iterator[tuple[int, str]]:
