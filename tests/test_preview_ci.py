@@ -1,0 +1,198 @@
+"""The gate as CI runs it: one process per pull request, main's signed cache restored, a pool on a cold run.
+
+Each CI-shaped run is a fresh `lockstep preview` process over a scratch git repo, with the cache directory copied
+as actions/cache restores it, and the environment the workflows in .github/ set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from infra import cli
+from infra.preflight import isolate, report_json, report_markdown, report_sarif, signing
+from infra.preflight.run import preview
+from tests.preview_support import REPO, edit, git, scratch_repo
+
+CHANGED = "hourly_inventory_snapshot.py"
+# A fresh process; with "forbid", any child process that would build a workflow ends the run instead.
+SCRIPT = """
+import sys
+sys.path.insert(0, sys.argv.pop(1))
+if sys.argv.pop(1) == "forbid":
+    from infra.preflight import isolate
+    def _start():
+        raise SystemExit("a workflow was built although every slice should come from the cache")
+    isolate._start = _start
+from infra.cli import main
+sys.exit(main())
+"""
+LEAK = """import os as _os, pathlib as _pathlib
+_pathlib.Path({marker!r}).write_text(_os.environ.get("LOCKSTEP_CACHE_SIGNING_KEY", "absent"))
+"""
+
+
+@dataclass(frozen=True)
+class Main:
+    """What main's CI run left: the repo, its signed cache (as saved), its reports, and the key pair."""
+
+    root: Path
+    cache: Path
+    out: Path
+    private: str
+    public: str
+    marker: Path
+
+
+def ci_run(tmp: Path, root: Path, cache: Path, out: Path, *, sign: str = "", public: str = "",
+           forbid_capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `lockstep preview` as preview.yml does: both stacks, SARIF per stack and one markdown comment."""
+    home = tmp / f"home-{out.name}"  # a fresh runner: its own (unused) machine key and package directory
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "LOCKSTEP_CACHE_DIR": str(cache),
+           "LOCKSTEP_CACHE_TRUST": "signed", "LOCKSTEP_CACHE_PUBLIC_KEY": public,
+           "LOCKSTEP_BUILD_DIR": str(home / "bundles")}
+    env.pop("LOCKSTEP_NO_CACHE", None)
+    if sign:
+        env["LOCKSTEP_CACHE_SIGNING_KEY"] = sign
+    argv = ["preview", "--stack", "staging", "--stack", "prod", "--base", "main", "--progress", "never",
+            "--root", str(root), "--format", "sarif", "--output", str(out / "{stack}.sarif"),
+            "--format", "markdown", "--output", str(out / "comment.md"),
+            "--format", "json", "--output", str(out / "{stack}.json")]
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(REPO), "forbid" if forbid_capture else "allow",
+                           *argv], capture_output=True, text=True, timeout=600, cwd=tmp, env=env)
+
+
+def stats(out: Path) -> dict[str, dict[str, int]]:
+    return {s: json.loads((out / f"{s}.json").read_text(encoding="utf-8"))["stats"] for s in ("staging", "prod")}
+
+
+def reports(out: Path) -> dict[str, str]:
+    """Every report's text; JSON without its stats (hit counts and seconds differ by design)."""
+    texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(out.iterdir())}
+    for name in [n for n in texts if n.endswith(".json")]:
+        doc = json.loads(texts[name])
+        doc.pop("stats")
+        texts[name] = json.dumps(doc)
+    return texts
+
+
+def restore(saved: Path, dest: Path) -> Path:
+    """Copy a saved cache as actions/cache restores it (a new directory with the same files)."""
+    shutil.copytree(saved, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def main_run(tmp_path_factory: pytest.TempPathFactory) -> Main:
+    tmp = tmp_path_factory.mktemp("ci")
+    root = scratch_repo(tmp / "repo")
+    marker = tmp / "signing-key-seen-by-workflow-code"
+    path = root / "workflows" / "quarter_hour_queue_drain.py"
+    edit(path, 'cron("*/15 * * * *"', 'cron("0 6 * * MON#1"')  # GCP cannot: the verdict is BLOCKED
+    path.write_text(LEAK.format(marker=str(marker)) + path.read_text(encoding="utf-8"), encoding="utf-8")
+    git(root, "commit", "-q", "-am", "a workflow GCP cannot run")
+    private, public = signing.keygen()
+    out = tmp / "main"
+    done = ci_run(tmp, root, tmp / "saved", out, sign=private, public="")
+    assert done.returncode == 1, done.stdout + done.stderr
+    return Main(root, tmp / "saved", out, private, public, marker)
+
+
+def test_a_second_ci_run_of_the_same_commit_reads_every_slice_from_the_restored_cache_and_writes_the_same_reports(
+        main_run: Main, tmp_path: Path) -> None:
+    first = stats(main_run.out)
+    assert all(s["cache_misses"] == 2 and s["cache_rejected"] == 0 for s in first.values()), first
+    cache = restore(main_run.cache, tmp_path / "restored")
+    files = sorted(p.name for p in cache.iterdir())
+    done = ci_run(tmp_path, main_run.root, cache, tmp_path / "second", public=main_run.public, forbid_capture=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    second = stats(tmp_path / "second")
+    slices = {s: first[s]["cache_hits"] + first[s]["cache_misses"] for s in first}  # head and base, per stack
+    assert {s: (v["cache_hits"], v["cache_misses"], v["cache_rejected"]) for s, v in second.items()} == \
+        {s: (slices[s], 0, 0) for s in second}
+    assert reports(tmp_path / "second") == reports(main_run.out)
+    assert sorted(p.name for p in cache.iterdir()) == files  # a pull request's run writes nothing to the cache
+
+
+def test_the_signing_key_never_reaches_the_code_under_review(main_run: Main) -> None:
+    assert main_run.marker.read_text(encoding="utf-8") == "absent"
+
+
+def test_a_pull_request_rebuilds_only_what_it_changed_and_what_it_builds_is_never_trusted(
+        main_run: Main, tmp_path: Path) -> None:
+    root = tmp_path / "pr"
+    shutil.copytree(main_run.root, root)
+    git(root, "checkout", "-q", "-b", "change")
+    edit(root / "workflows" / CHANGED, 'timeout="3m"', 'timeout="4m"')
+    git(root, "commit", "-q", "-am", "a pull request's change")
+    cache = restore(main_run.cache, tmp_path / "restored")
+    before = {p.name: p.read_bytes() for p in cache.iterdir()}
+    done = ci_run(tmp_path, root, cache, tmp_path / "pr-run", public=main_run.public)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert all((s["cache_misses"], s["cache_rejected"]) == (1, 0) for s in stats(tmp_path / "pr-run").values())
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == before
+
+
+def test_forged_or_machine_mac_entries_in_a_restored_cache_are_rejected_and_the_verdict_holds(
+        main_run: Main, tmp_path: Path) -> None:
+    cache = restore(main_run.cache, tmp_path / "restored")
+    entries = sorted(cache.glob("*.json"))
+    for entry in entries:
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        body = json.loads(data["body"])
+        body["diagnostics"] = []  # the forger's verdict: nothing to report, under main's own signature
+        data["body"] = json.dumps(body)
+        data["sha256"] = hashlib.sha256(data["body"].encode()).hexdigest()
+        entry.write_text(json.dumps(data), encoding="utf-8")
+    done = ci_run(tmp_path, main_run.root, cache, tmp_path / "forged", public=main_run.public)
+    assert done.returncode == 1, done.stdout + done.stderr  # still blocked: GCP cannot fire on the first Monday
+    forged = stats(tmp_path / "forged")
+    assert sum(s["cache_rejected"] for s in forged.values()) == len(entries)
+    assert all(s["cache_hits"] + s["cache_misses"] == 4 for s in forged.values())
+    for stack in ("staging", "prod"):  # the same verdict as main's, and the rejection is said out loud
+        doc, main = (json.loads((out / f"{stack}.json").read_text(encoding="utf-8"))
+                     for out in (tmp_path / "forged", main_run.out))
+        assert doc["violations"] == main["violations"] and doc["blocked"]
+        assert any("failed verification" in n for n in doc["notes"])
+        assert (tmp_path / "forged" / f"{stack}.sarif").read_bytes() == (main_run.out / f"{stack}.sarif").read_bytes()
+
+
+def test_a_cold_run_with_two_workers_writes_exactly_what_one_worker_writes(tmp_path: Path) -> None:
+    root = scratch_repo(tmp_path / "repo")
+    for name in ("nightly_ledger_export.py", "monthly_invoice_run.py", "new_york_morning_report.py"):
+        shutil.copy(REPO / "workflows" / name, root / "workflows" / name)
+    texts = []
+    try:
+        for workers in (1, 2):
+            isolate.use_workers(workers)
+            result = preview(root, "staging", compare=False, cache_dir=None)
+            assert result.stats["cache_misses"] == 5
+            doc = json.loads(report_json.render(result))
+            doc.pop("stats")
+            texts.append((report_sarif.render(result), report_markdown.render(result), json.dumps(doc)))
+        assert len([c for c in isolate._pool if c.proc.poll() is None]) >= 2  # the second pass did use two
+    finally:
+        isolate.use_workers(None)
+    assert texts[0] == texts[1]
+
+
+@pytest.mark.parametrize("argv,why", [
+    (["--format", "sarif", "--format", "markdown", "--output", "a.sarif"], "2 --format but 1 --output"),
+    (["--output", "a.md", "--output", "b.md"], "--output b.md follows no --format"),
+    (["--format", "sarif", "--output", "x", "--format", "markdown", "--output", "x"], "--output x is given twice"),
+    (["--stack", "prod", "--format", "sarif", "--output", "a.sarif"], "with {stack} in the path"),
+])
+def test_reports_that_do_not_pair_up_are_a_usage_error_before_any_work(
+        argv: list[str], why: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = cli.main(["preview", "--stack", "staging", "--root", str(tmp_path), *argv])
+    assert code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert why in err and "Traceback" not in err
