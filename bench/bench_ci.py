@@ -29,6 +29,22 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SNAPSHOT_ENV = "LOCKSTEP_BENCH_SNAPSHOT"
+SOURCE = Path(os.environ.get("LOCKSTEP_BENCH_SOURCE", REPO))  # the repo whose stack files the bench copies
+
+
+def snapshot_and_reexec() -> None:
+    """Re-run this script from a copy of infra/, policies/ and bench/: an edit meanwhile would change the code hash."""
+    if os.environ.get(SNAPSHOT_ENV):
+        return
+    code = Path(tempfile.mkdtemp(prefix="lockstep-bench-code-"))
+    for top in ("infra", "policies", "bench"):
+        shutil.copytree(REPO / top, code / top, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    env = {**os.environ, SNAPSHOT_ENV: "1", "PYTHONPATH": str(code), "LOCKSTEP_BENCH_SOURCE": str(REPO)}
+    os.execve(sys.executable, [sys.executable, str(code / "bench" / "bench_ci.py"), *sys.argv[1:]], env)
+
+
+snapshot_and_reexec()
 sys.path.insert(0, str(REPO))
 
 CLI = "import sys; from infra import cli; sys.exit(cli.main(sys.argv[1:]))"
@@ -61,7 +77,7 @@ def generate(root: Path, count: int) -> None:
     for i in range(count):
         (root / "workflows" / f"bench_{i:04d}.py").write_text(TEMPLATE.format(i=i, minute=i % 60, hour=(i // 60) % 24))
     for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(REPO / name, root / name)
+        shutil.copy(SOURCE / name, root / name)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "bench")

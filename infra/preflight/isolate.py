@@ -87,19 +87,28 @@ def capture_each(root: Path, jobs: Sequence[Job]) -> Iterator[tuple[int, Capture
     """
     if not jobs:
         return
+    busy: dict[int, _Child] = {}
+    try:
+        yield from _schedule(root, jobs, busy)
+    finally:  # given up half-way (the caller failed): a child's unread lines must never answer a later request
+        for child in busy.values():
+            _drop(child)
+
+
+def _schedule(root: Path, jobs: Sequence[Job], busy: dict[int, _Child]) -> Iterator[tuple[int, Capture | str]]:
     size = max(1, min(BATCH_MAX, -(-len(jobs) // (worker_count() * 4))))
     todo = deque(list(range(i, min(i + size, len(jobs)))) for i in range(0, len(jobs), size))
-    idle, busy = _children(_wanted(len(jobs), len(todo))), dict[int, _Child]()
+    idle = _children(_wanted(len(jobs), len(todo)))
     while todo or busy:
         while todo and idle:
             child, batch = idle.pop(), todo.popleft()
             if child.send(root, [jobs[i] for i in batch], batch):
                 busy[child.fd] = child
-            else:
-                yield from _failed(child, todo)
+                continue
+            yield from _failed(child, todo)
+            if todo:
                 idle.append(_start())
-        now = time.monotonic()
-        wait = max(0.0, min(c.deadline for c in busy.values()) - now) if busy else 0.0
+        wait = max(0.0, min(c.deadline for c in busy.values()) - time.monotonic()) if busy else 0.0
         ready = set(select.select(list(busy), [], [], wait)[0]) if busy else set()
         for fd, child in list(busy.items()):
             if fd in ready:
@@ -120,7 +129,8 @@ def capture_each(root: Path, jobs: Sequence[Job]) -> Iterator[tuple[int, Capture
 def _wanted(jobs: int, batches: int) -> int:
     """Return how many children to use: each new one costs the SDK imports, so by default one per MIN_JOBS jobs."""
     alive = sum(1 for c in _pool if c.proc.poll() is None)
-    by_default = max(1, jobs // MIN_JOBS, alive) if _workers is None and not os.environ.get(WORKERS_ENV) else worker_count()
+    chosen = _workers is not None or bool(os.environ.get(WORKERS_ENV))
+    by_default = worker_count() if chosen else max(1, jobs // MIN_JOBS, alive)
     return max(1, min(worker_count(), batches, by_default))
 
 
@@ -129,9 +139,7 @@ def _failed(child: _Child, todo: deque[list[int]]) -> Iterator[tuple[int, str]]:
 
     A child that died before it was ready (the program does not even import) fails every job left.
     """
-    _stop(child.proc)
-    if child in _pool:
-        _pool.remove(child)
+    _drop(child)
     if not child.ready:
         yield from ((i, f"the program's process {child.why}") for i in [*child.batch, *(i for b in todo for i in b)])
         todo.clear()
@@ -139,6 +147,12 @@ def _failed(child: _Child, todo: deque[list[int]]) -> Iterator[tuple[int, str]]:
         yield child.batch[0], f"the program's process {child.why}"
         if child.batch[1:]:
             todo.appendleft(child.batch[1:])
+
+
+def _drop(child: _Child) -> None:
+    _stop(child.proc)
+    if child in _pool:
+        _pool.remove(child)
 
 
 def _children(count: int) -> list[_Child]:
