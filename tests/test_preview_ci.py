@@ -196,3 +196,47 @@ def test_reports_that_do_not_pair_up_are_a_usage_error_before_any_work(
     assert code == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert why in err and "Traceback" not in err
+
+
+KILLER = '''
+_build_one = build_one
+
+
+def build_one(wf, *args, **kwargs):  # type: ignore[no-untyped-def]  # the program under review ends its process
+    if wf.name == {name!r}:
+        import os
+        os._exit(3)
+    return _build_one(wf, *args, **kwargs)
+'''
+
+
+def test_a_workflow_that_kills_its_worker_fails_alone_whatever_the_batching(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.loader import load_repo
+
+    code = tmp_path / "code"
+    for top in ("infra", "policies"):
+        shutil.copytree(REPO / top, code / top, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    result = load_repo(REPO)
+    stack = result.stack("staging")
+    jobs = [isolate.Job(wf, stack, "0" * 40) for wf in result.workflows[:4]]
+    program = code / "infra" / "program.py"
+    program.write_text(program.read_text(encoding="utf-8") + KILLER.format(name=jobs[1].workflow.name),
+                       encoding="utf-8")
+    monkeypatch.setattr(isolate, "CODE_ROOT", code)
+    outcomes = []
+    try:
+        for workers, batch in ((1, 16), (2, 1)):
+            isolate._stop_workers()
+            isolate._pool.clear()
+            isolate.use_workers(workers)
+            monkeypatch.setattr(isolate, "BATCH_MAX", batch)
+            found = dict(isolate.capture_each(REPO, jobs))
+            outcomes.append({i: r if isinstance(r, str) else len(r.registrations) for i, r in found.items()})
+    finally:
+        isolate.use_workers(None)
+        isolate._stop_workers()
+        isolate._pool.clear()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1] == "the program's process ended (exit code 3) before it built this workflow"
+    assert all(isinstance(outcomes[0][i], int) and outcomes[0][i] > 0 for i in (0, 2, 3))
