@@ -112,12 +112,12 @@ def _offline(args: argparse.Namespace, root: Path, wanted: Sequence[Report]) -> 
     from infra.preflight.base import BaseError
     from infra.preflight.run import preview
 
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"preview: --workers {args.workers}: must be 1 or more")
     signing.from_env()  # takes the signing key out of the environment before any child process starts
-    isolate.use_workers(args.workers)
+    isolate.use_workers(_workers(args.workers))
     cache = None if os.environ.get("LOCKSTEP_NO_CACHE") else cache_mod.directory(root, args.cache_dir)
-    problem = _unwritable(cache, "--cache-dir", "or set LOCKSTEP_NO_CACHE=1") or _unwritable(
+    where = "--cache-dir" if args.cache_dir else (cache_mod.DIR_ENV if os.environ.get(cache_mod.DIR_ENV) else
+                                                  "the cache directory")
+    problem = _unwritable(cache, where, "or set LOCKSTEP_NO_CACHE=1") or _unwritable(
         bundle.build_dir(), "LOCKSTEP_BUILD_DIR", "(packages are built there)")
     if not problem:
         try:
@@ -136,6 +136,18 @@ def _offline(args: argparse.Namespace, root: Path, wanted: Sequence[Report]) -> 
     bundle.prune()
     _write(wanted, results)
     return 1 if any(r.blocked for r in results) else 0
+
+
+def _workers(flag: int | None) -> int | None:
+    """Return --workers, checked (and $LOCKSTEP_WORKERS checked too): None means one per usable CPU."""
+    from infra.preflight.isolate import WORKERS_ENV
+
+    text = os.environ.get(WORKERS_ENV, "").strip()
+    if flag is not None and flag < 1:
+        raise UsageError(f"preview: --workers {flag}: must be 1 or more")
+    if flag is None and text and not (text.isdigit() and int(text) > 0):
+        raise UsageError(f"preview: {WORKERS_ENV}={text!r}: must be a whole number, 1 or more (or unset: one per CPU)")
+    return flag
 
 
 def _write(wanted: Sequence[Report], results: Sequence[Any]) -> None:

@@ -7,6 +7,7 @@ as actions/cache restores it, and the environment the workflows in .github/ set.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from infra import cli
+from infra.preflight import cache as cache_mod
 from infra.preflight import isolate, report_json, report_markdown, report_sarif, signing
 from infra.preflight.run import preview
 from tests.preview_support import REPO, edit, git, scratch_repo
@@ -141,17 +143,23 @@ def test_a_pull_request_rebuilds_only_what_it_changed_and_what_it_builds_is_neve
     assert {p.name: p.read_bytes() for p in cache.iterdir()} == before
 
 
-def test_forged_or_machine_mac_entries_in_a_restored_cache_are_rejected_and_the_verdict_holds(
+def test_entries_forged_under_mains_signature_or_the_runners_own_mac_key_are_rejected_and_the_verdict_holds(
         main_run: Main, tmp_path: Path) -> None:
     cache = restore(main_run.cache, tmp_path / "restored")
     entries = sorted(cache.glob("*.json"))
-    for entry in entries:
+    runner_key = tmp_path / "home-forged" / ".cache" / "lockstep" / "preview-cache.key"  # code under review reads it
+    runner_key.parent.mkdir(parents=True)
+    runner_key.write_text("ab" * 32, encoding="ascii")
+    for n, entry in enumerate(entries):
         data = json.loads(entry.read_text(encoding="utf-8"))
         body = json.loads(data["body"])
-        body["diagnostics"] = []  # the forger's verdict: nothing to report, under main's own signature
+        body["diagnostics"] = []  # the forger's verdict: nothing to report
         data["body"] = json.dumps(body)
         data["sha256"] = hashlib.sha256(data["body"].encode()).hexdigest()
-        entry.write_text(json.dumps(data), encoding="utf-8")
+        if n % 2:  # MAC'd with the key on the runner itself, as a workflow file running there could
+            signed = f"{cache_mod.FORMAT}\0{data['key']}\0{data['sha256']}".encode()
+            data["mac"], data["sig"] = hmac.new(b"ab" * 32, signed, hashlib.sha256).hexdigest(), ""
+        entry.write_text(json.dumps(data), encoding="utf-8")  # else: main's genuine signature over the old body
     done = ci_run(tmp_path, main_run.root, cache, tmp_path / "forged", public=main_run.public)
     assert done.returncode == 1, done.stdout + done.stderr  # still blocked: GCP cannot fire on the first Monday
     forged = stats(tmp_path / "forged")
@@ -240,3 +248,24 @@ def test_a_workflow_that_kills_its_worker_fails_alone_whatever_the_batching(
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][1] == "the program's process ended (exit code 3) before it built this workflow"
     assert all(isinstance(outcomes[0][i], int) and outcomes[0][i] > 0 for i in (0, 2, 3))
+
+
+@pytest.mark.parametrize("argv,env,why", [
+    (["--workers", "0"], {}, "--workers 0: must be 1 or more"),
+    ([], {"LOCKSTEP_WORKERS": "two"}, "LOCKSTEP_WORKERS='two': must be a whole number"),
+    ([], {"LOCKSTEP_CACHE_TRUST": "everything"}, "LOCKSTEP_CACHE_TRUST='everything': not a trust mode"),
+])
+def test_bad_worker_counts_and_trust_settings_are_usage_errors(
+        argv: list[str], env: dict[str, str], why: str, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    signing.from_env.cache_clear()
+    try:
+        code = cli.main(["preview", "--stack", "staging", "--root", str(tmp_path), "--cache-dir", str(tmp_path),
+                         *argv])
+    finally:
+        monkeypatch.undo()
+        signing.from_env.cache_clear()
+    assert code == cli.EXIT_USAGE
+    assert why in capsys.readouterr().err
