@@ -111,7 +111,8 @@ def test_the_pull_request_gate_runs_the_base_branchs_pack_and_engine() -> None:
     for job in ("offline", "pulumi"):
         steps = [str(s.get("run", "")) for s in doc["jobs"][job]["steps"]]
         restore = next(i for i, run in enumerate(steps) if 'git checkout "$base" -- "$path"' in run)
-        assert all(p in steps[restore] for p in ("policies", "infra/preflight", "requirements.lock", "checks\\.py"))
+        assert all(p in steps[restore] for p in ("policies", "infra/preflight", "requirements.lock", "checks\\.py",
+                                             "infra/__main__.py", "^infra/cli.*"))
         first_run = next(i for i, run in enumerate(steps) if "pip install" in run or "lockstep preview" in run)
         assert restore < first_run, f"{job}: the base gate is in place before anything from the PR runs"
         assert not any("pip install" in run and "-e ." in run for run in steps), "the PR's packaging is never built"
