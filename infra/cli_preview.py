@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infra.errors import LockstepError, SpecError
+from infra.errors import LockstepError, SpecError, UsageError
 
 FORMATS = ("table", "markdown", "json", "sarif")
 USAGE = 2  # the preview could not run as asked (a missing base, an unwritable directory): not a verdict
@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                    help="progress lines on stderr: auto (only once a run takes over 2 s), always, never")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
+    p.add_argument("--watch", action="store_true", help="stay running: judge again on every change to workflows/ "
+                   "or a stack file and print the changed workflows' verdict (offline engine; Ctrl-C stops)")
     p.set_defaults(func=cmd_preview)
 
 
@@ -44,6 +46,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     if len(args.stack) > 1 and args.format in ("json", "sarif"):
         raise LockstepError(f"--format {args.format} takes one --stack (one document per stack); run it per stack")
+    if args.watch:
+        return _watch(args, root)
     if args.engine == "pulumi":
         from infra.engine import automation as engine_pulumi
 
@@ -88,6 +92,16 @@ def _offline(args: argparse.Namespace, root: Path) -> int:
     bundle.prune()
     _emit("\n\n".join(texts), args.output)
     return 1 if blocked else 0
+
+
+def _watch(args: argparse.Namespace, root: Path) -> int:
+    from infra.preflight.watch import watch
+
+    if args.engine != "offline" or args.output is not None or args.format != "table":
+        raise UsageError("--watch prints verdicts as files change: it runs the offline engine, to the terminal "
+                         "(drop --engine, --format and --output)")
+    cache = None if os.environ.get("LOCKSTEP_NO_CACHE") else (args.cache_dir or root / ".lockstep" / "cache")
+    return watch(root, args.stack, base=args.base, compare=not args.no_base, cache_dir=cache)
 
 
 def _cannot_run(args: argparse.Namespace, message: str, render: Callable[[Any], str], preview_type: Any) -> int:

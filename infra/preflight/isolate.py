@@ -50,14 +50,21 @@ class Job:
     commit: str
 
 
+def warm() -> subprocess.Popen[bytes]:
+    """Start the child process now if none runs, so its imports overlap the caller's work; return it."""
+    global _worker
+    if _worker is None or _worker.poll() is not None:
+        _worker = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, process_group=0)  # Ctrl-C is the gate's to handle
+    return _worker
+
+
 def capture_all(root: Path, jobs: Sequence[Job]) -> list[Capture | str]:
     """Build each job's workflow in the child process; return its capture, or the program's error text."""
     global _worker
     if not jobs:
         return []
-    if _worker is None or _worker.poll() is not None:
-        _worker = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE)
+    _worker = warm()
     found, why = _exchange(_worker, base64.b64encode(_dumps((str(root), list(jobs)))) + b"\n")
     if why:  # a child that timed out or died is not reused: the next preview starts a fresh one
         _stop(_worker)
