@@ -98,7 +98,7 @@ def test_the_warm_incremental_preview_writes_every_format_byte_for_byte_as_a_col
     warm = run_mod.preview(root, "staging", cache_dir=cache)
     assert warm.stats["cache_misses"] == 2 and warm.stats["cache_hits"] >= 4
     cold = cold_reference(root, tmp_path / "empty-cache", monkeypatch)
-    assert cold.stats["cache_hits"] == 0 and cold.blocked and warm.blocked
+    assert cold.stats["cache_misses"] >= cold.stats["workflows"] and cold.blocked and warm.blocked
     assert {v.rule for v in cold.violations if v.blocking} >= {"schedule-equivalence"}
     assert rendered(warm) == rendered(cold)
 

@@ -70,8 +70,12 @@ def run_capture(program: Callable[[], None], stack: str) -> Capture:
 
 
 def evaluate(name: str, cap: Capture, rules: Rules, root: Path, notes: Sequence[str] = ()) -> Slice:
-    """Run the resource rules and the per-workflow rules on a captured slice and summarize it."""
-    regs = cap.registrations
+    """Run the resource rules and the per-workflow rules on a captured slice and summarize it.
+
+    The registrations are taken in URN order: the program registers asynchronously, so the order it happens to
+    register in differs between processes, and the reports (and a cached slice) must not.
+    """
+    regs = sorted(cap.registrations, key=lambda r: r.urn)
     diags = analyze.analyze_resources(rules.resource, regs)
     diags += analyze.analyze_stack(rules.judge_only(name), analyze.stack_request(regs, cap.outputs))
     summaries = tuple(summarize(r, root, name) for r in regs)

@@ -333,7 +333,7 @@ def _violations(result: LoadResult, diags: Sequence[tuple[Diagnostic, Slice | No
         wf = by_name.get(workflow)
         path, line = (wf.location.path, wf.line_of(_source_field(fld))) if wf else ("Pulumi.yaml", 1)
         out.append(Violation(target, workflow, d.policy, d.level, d.blocking, redact.scrub(text), path, line, d.urn))
-    out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule))
+    out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule, v.workflow, v.message, v.urn))
     return out
 
 
