@@ -26,25 +26,37 @@ from infra.preflight.report_common import verdict
 from infra.preflight.run import Preview, Violation, preview
 
 INTERVAL_S = float(os.environ.get("LOCKSTEP_WATCH_INTERVAL", "0.2"))
-SETTLE_ROUNDS = 5  # an editor's save can take several writes: wait (bounded) until two polls agree
+SETTLE_S, SETTLE_ROUNDS = 0.05, 5  # an editor's save can take several writes: wait (bounded) for two equal polls
 Snapshot = dict[str, tuple[int, int]]  # repo-relative path -> (mtime_ns, size)
 
 
 def snapshot(root: Path) -> Snapshot:
     """Return the mtime and size of every file the preview reads: under workflows/, and the stack files."""
     found: Snapshot = {}
-    folder = root / WORKFLOW_DIR
-    paths = [*(folder.rglob("*") if folder.is_dir() else ()), *root.glob("Pulumi*.yaml")]
-    for path in paths:
-        if "__pycache__" in path.parts:
-            continue
-        try:
-            st = path.stat()
-        except OSError:  # removed between listing and stat: the next poll sees it gone
-            continue
-        if path.is_file():
-            found[path.relative_to(root).as_posix()] = (st.st_mtime_ns, st.st_size)
+    _scan(root / WORKFLOW_DIR, f"{WORKFLOW_DIR}/", found)
+    with os.scandir(root) as top:
+        for entry in top:
+            if entry.name.startswith("Pulumi") and entry.name.endswith(".yaml") and entry.is_file():
+                st = entry.stat()
+                found[entry.name] = (st.st_mtime_ns, st.st_size)
     return found
+
+
+def _scan(folder: Path, prefix: str, found: Snapshot) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # absent, or removed while listing: the next poll sees it
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    _scan(Path(entry.path), f"{prefix}{entry.name}/", found)
+            elif entry.is_file():
+                st = entry.stat()
+                found[prefix + entry.name] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            continue
 
 
 class Watcher:
@@ -81,7 +93,7 @@ class Watcher:
         if now == self.seen:
             return []
         for _ in range(SETTLE_ROUNDS):  # several writes in a row: wait for them to settle
-            time.sleep(INTERVAL_S)
+            time.sleep(SETTLE_S)
             later = snapshot(self.root)
             if later == now:
                 break
@@ -110,11 +122,12 @@ def report(result: Preview, changed: set[str] | None) -> list[str]:
         hit = [e for e in result.errors if changed is None or e.path in changed or not _owned(e.path)]
         return [f"  {e.render()}" for e in (hit or result.errors)]
     names = _changed_workflows(result, changed)
+    each = changed is not None and all(_owned(p) for p in changed)  # else every workflow: name only the failing
     lines = []
     for name, path in names:
         mine = [v for v in result.violations if v.workflow == name]
         failed = sorted({v.target for v in mine if v.blocking})
-        if changed is not None or failed:
+        if each or failed:
             state = f"BLOCKED on {', '.join(failed)}" if failed else "passes on every target"
             lines.append(f"{result.stack}: {name} ({path}): {state}")
         lines += [_line(v) for v in mine]
