@@ -20,6 +20,7 @@ from typing import TextIO
 
 from infra.loader import WORKFLOW_DIR
 from infra.loadmemo import Memo
+from infra.preflight import isolate
 from infra.preflight.base import BaseError
 from infra.preflight.cache import Cache
 from infra.preflight.report_common import verdict
@@ -169,6 +170,7 @@ def watch(root: Path, stacks: Sequence[str], *, base: str | None = None, compare
     watcher = Watcher(root, stacks, base=base, compare=compare, cache_dir=cache_dir, out=out)
     try:
         blocked = watcher.judge(None)
+        isolate.warm()  # the program's process imports while the user edits, not after the first save
         watcher.say(f"watching {root} ({WORKFLOW_DIR}/ and Pulumi.*.yaml) every {INTERVAL_S:g} s; Ctrl-C stops")
         while not until():
             changed = watcher.changes()
