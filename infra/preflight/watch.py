@@ -70,23 +70,23 @@ class Watcher:
         self.memo = Memo(self.cache if self.cache.directory is not None else None)
         self.seen = snapshot(root)
         self.digests = {p: _sha(root / p) for p in self.seen}
+        self.blocked = {s: True for s in self.stacks}  # each stack's last verdict (nothing judged yet: blocked)
 
-    def judge(self, changed: Iterable[str] | None) -> bool:
+    def judge(self, changed: Iterable[str] | None) -> None:
         """Preview every stack; print the verdict of the workflows behind `changed` (None: the whole repo)."""
-        blocked = False
         for stack in self.stacks:
             started = time.perf_counter()
             try:
                 result = preview(self.root, stack, base=self.base, compare=self.compare, cache=self.cache,
                                  memo=self.memo)
             except BaseError as exc:
+                self.blocked[stack] = True
                 self.say(f"{stack}: cannot run: {exc}")
-                return True
-            blocked = blocked or result.blocked
+                continue
+            self.blocked[stack] = result.blocked  # before printing: a Ctrl-C may come as soon as it is read
             for line in report(result, None if changed is None else set(changed)):
                 self.say(line)
             self.say(f"{stack}: {verdict(result)} ({time.perf_counter() - started:.2f} s)")
-        return blocked
 
     def changes(self) -> list[str]:
         """Return the files whose content changed (added and removed ones included) since the last call."""
@@ -169,7 +169,7 @@ def watch(root: Path, stacks: Sequence[str], *, base: str | None = None, compare
     """Judge the repo, then again on every change, until Ctrl-C (or `until()`); return 1 if the last run blocked."""
     watcher = Watcher(root, stacks, base=base, compare=compare, cache_dir=cache_dir, out=out)
     try:
-        blocked = watcher.judge(None)
+        watcher.judge(None)
         isolate.warm()  # the program's process imports while the user edits, not after the first save
         watcher.say(f"watching {root} ({WORKFLOW_DIR}/ and Pulumi.*.yaml) every {INTERVAL_S:g} s; Ctrl-C stops")
         while not until():
@@ -178,7 +178,7 @@ def watch(root: Path, stacks: Sequence[str], *, base: str | None = None, compare
                 time.sleep(INTERVAL_S)
                 continue
             watcher.say(f"changed: {', '.join(changed)}")
-            blocked = watcher.judge(changed)
+            watcher.judge(changed)
     except KeyboardInterrupt:
         watcher.say("stopped")
-    return 1 if blocked else 0
+    return 1 if any(watcher.blocked.values()) else 0
