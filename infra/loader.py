@@ -124,6 +124,8 @@ def _load_files(files: list[Path], root: Path, memo: Memo | None) -> list[FileRe
 
 
 def _remember(memo: Memo, path: Path, data: bytes, root: Path, one: FileResult, loaded: isolated.Loaded) -> None:
+    if _bytes(path) != data:  # saved again while it loaded: this result may be of other bytes than the key's
+        return
     try:
         helpers, sources = _helpers(loaded, root), _sources(loaded, root)
     except (ValueError, OSError):  # it read something outside the repository: never remembered
