@@ -127,7 +127,7 @@ def _preview(root: Path, stack_name: str, base: str | None, compare: bool, cache
     started = time.perf_counter()
     build = builder  # None: the real program, built in a child process the gate's code is out of reach of
     cache, chash = cache.restart() if cache is not None else Cache(cache_dir), code_hash(CODE_ROOT)
-    memo = memo or Memo(cache if cache.directory is not None else None)
+    memo = memo or (Memo(cache) if cache.directory is not None else None)  # no cache, no memo: nothing to keep
     result = load_repo(root, memo)
     try:
         stack = result.require_valid().stack(stack_name)
