@@ -85,6 +85,7 @@ class Memo:
         self.hits = 0
         self.misses = 0
         self._dirs: dict[Path, str] = {}  # digests of function directories, for the load under way only
+        self._decoded: dict[str, FileResult] = {}  # entries already rebuilt (a resident process loads again)
 
     def begin(self) -> None:
         """Start a load: read the stored entries once, and forget directory digests of an earlier load."""
@@ -99,8 +100,9 @@ class Memo:
         entry = (self.entries or {}).get(k)
         try:
             if entry is not None and self._current(entry["deps"], root):
-                value = decode(entry["result"])
+                value = self._decoded.get(k) or decode(entry["result"])
                 if isinstance(value, FileResult):
+                    self._decoded[k] = value
                     self.hits += 1
                     self.used.add(k)
                     return value
@@ -131,7 +133,9 @@ class Memo:
         """Write back the entries this process used, if any is new (so the memo holds no file's past versions)."""
         if self.store is None or self.entries is None or not self.new:
             return
-        self.store.put_data(self.name, {k: v for k, v in self.entries.items() if k in self.used})
+        self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        self._decoded = {k: v for k, v in self._decoded.items() if k in self.used}
+        self.store.put_data(self.name, self.entries)
         self.new = False
 
     def _current(self, deps: Mapping[str, Mapping[str, str]], root: Path) -> bool:
