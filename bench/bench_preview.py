@@ -1,8 +1,12 @@
-"""Benchmark the offline preview: cold over N generated workflows x 4 targets, then warm after one change.
+"""Benchmark the offline preview: cold over N generated workflows x 4 targets, then the warm paths after changes.
 
-Usage: .venv/bin/python bench/bench_preview.py [--workflows 1000] [--json out.json]
-Baseline (same run, same machine): the real program's `build()` for the same workflows under Pulumi's own
-MockMonitor (no recording, no policies, no diff) — the bare cost of registering the same resources with mocks.
+Usage: .venv/bin/python bench/bench_preview.py [--workflows 1000] [--rounds 3] [--bare] [--json out.json]
+       [--repo DIR --cache DIR]   (reuse a generated repo and a cache a cold run of the same code filled)
+Baseline (same run, same machine, with --bare): the real program's `build()` for the same workflows under Pulumi's
+own MockMonitor (no recording, no policies, no diff) — the bare cost of registering the same resources with mocks.
+Warm figures: `lockstep preview --format json` as a fresh process, nothing changed and one workflow changed (a new
+value each round), then `lockstep preview --watch`'s time from a file's save to its verdict, `lockstep validate`,
+and the fixed costs of a fresh interpreter (start, the gate's imports, the program's provider SDK imports).
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,8 +54,33 @@ from infra.preflight.run import preview  # noqa: E402
 from infra.preflight.sdkfix import reset_pickler  # noqa: E402
 from infra.program import build  # noqa: E402
 
-# `lockstep preview` exactly as the console script runs it.
-CLI = "import sys; from infra import cli; sys.exit(cli.main(sys.argv[1:]))"
+# `lockstep` exactly as the console script runs it.
+CLI = "import sys; from infra import cli; sys.argv[0] = 'lockstep'; cli.run()"
+# What the program's child process pays before it builds anything, and for one workflow, in a fresh interpreter.
+SDK_PROBE = """
+import sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from infra.loader import load_repo
+from infra.preflight.evaluate import run_capture
+from infra.program import Providers, build_one
+t1 = time.perf_counter()
+result = load_repo(Path(sys.argv[1]))
+stack = result.stack("staging")
+def one(wf):
+    started = time.perf_counter()
+    run_capture(lambda: [build_one(wf, stack, result.root, "0" * 40, providers=Providers(stack))] and None, "staging")
+    return time.perf_counter() - started
+first, second = one(result.workflows[0]), one(result.workflows[1])
+print(round(t1 - t0, 3), round(first - second, 3), round(second, 3))
+"""
+SCHEDULE_PROBE = """
+import time
+t0 = time.perf_counter()
+from bench.bench_schedule import generate, run_equivalence
+seconds, total, diverging = run_equivalence(generate(1000))
+print(round(time.perf_counter() - t0, 3), round(seconds, 3), total, diverging)
+"""
 TEMPLATE = '''from infra.dsl import cron, workflow
 
 workflow(
@@ -134,43 +165,110 @@ def run_phase(name: str, root: Path, cache: Path) -> None:
     print(round(time.perf_counter() - started, 2))
 
 
+def cli(*argv: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run the console entry as a fresh process; return its wall seconds and what it printed."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CLI, *argv], capture_output=True, text=True)
+    return round(time.perf_counter() - started, 3), done
+
+
+def warm_preview(root: Path, cache: Path, timeout: str | None) -> dict[str, object]:
+    """Change bench_0007's timeout (None: change nothing), then time one `lockstep preview --format json`."""
+    if timeout:
+        changed = root / "workflows" / "bench_0007.py"
+        changed.write_text(re.sub(r'timeout="\w+"', f'timeout="{timeout}"', changed.read_text()))
+    wall, done = cli("preview", "--stack", "staging", "--root", str(root), "--cache-dir", str(cache), "--format",
+                     "json", "--progress", "never")
+    out = json.loads(done.stdout)
+    return {"wall_s": wall, "inside_preview_s": out["stats"]["seconds"], "hits": out["stats"]["cache_hits"],
+            "misses": out["stats"]["cache_misses"], "blocked": out["blocked"],
+            "changes": {t: {k: v for k, v in row.items() if v and k != "same"} for t, row in out["summary"].items()}}
+
+
+def watch_rounds(root: Path, cache: Path, timeouts: list[str]) -> list[float]:
+    """Start `lockstep preview --watch`; per round, save a change and time until its verdict line is printed."""
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "preview", "--watch", "--stack", "staging", "--root",
+                             str(root), "--cache-dir", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, start_new_session=True)
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            if line.startswith("watching "):
+                break
+        seconds = []
+        changed = root / "workflows" / "bench_0007.py"
+        for timeout in timeouts:
+            started = time.perf_counter()
+            changed.write_text(re.sub(r'timeout="\w+"', f'timeout="{timeout}"', changed.read_text()))
+            for line in proc.stdout:
+                if line.startswith(("staging: PASS", "staging: BLOCKED")):
+                    seconds.append(round(time.perf_counter() - started, 3))
+                    break
+        return seconds
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+def fixed_costs(root: Path) -> dict[str, object]:
+    """Time what every fresh process pays: interpreter start, the gate's imports, the program's SDK imports."""
+    def wall(*argv: str) -> tuple[float, str]:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, check=True)
+        return round(time.perf_counter() - started, 3), done.stdout.strip()
+    start, _ = wall("-c", "pass")
+    gate, _ = wall("-c", "import infra.cli, infra.preflight.run, infra.preflight.report_json")
+    _, probe = wall("-c", SDK_PROBE, str(root))
+    imports, first_extra, build = (float(x) for x in probe.split())
+    return {"interpreter_start_s": start, "gate_imports_s": round(gate - start, 3),
+            "program_imports_s": imports, "sdk_classes_on_first_build_s": first_extra,
+            "one_workflow_build_s": build}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workflows", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--bare", action="store_true", help="also time the bare mock registration (long)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--phase", choices=("bare", "cold"), default=None)
     parser.add_argument("--root", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--repo", type=Path, default=None, help="reuse this generated repo (with --cache)")
     args = parser.parse_args()
     if args.phase:
         run_phase(args.phase, args.root, args.cache)
         return
     work = Path(tempfile.mkdtemp(prefix="lockstep-bench-"))
-    root, cache = work / "repo", work / "cache"
-    generate(root, args.workflows)
+    root, cache = (args.repo, args.cache) if args.repo else (work / "repo", work / "cache")
+    if not args.repo:
+        generate(root, args.workflows)
     figures: dict[str, object] = {"workflows": args.workflows, "code": str(REPO),
                                   "machine": f"{os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}",
-                                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    figures["bare_mock_registration_s"] = phase("bare", root, cache)
-    figures["cold_preview_s"] = phase("cold", root, cache)
-    figures["cold_over_bare"] = round(float(figures["cold_preview_s"]) / float(figures["bare_mock_registration_s"]), 3)
-    changed = root / "workflows" / "bench_0007.py"
-    changed.write_text(changed.read_text().replace('timeout="5m"', 'timeout="6m"'))
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CLI, "preview", "--stack", "staging", "--root", str(root),
-                           "--cache-dir", str(cache), "--format", "json"], capture_output=True, text=True)
-    figures["warm_one_changed_wall_s"] = round(time.perf_counter() - started, 2)
-    warm = json.loads(done.stdout)
-    figures["resources"] = len([r for r in warm["resources"] if r["custom"]])
-    figures["warm_internal_s"] = warm["stats"]["seconds"]
-    figures["warm_cache"] = {"hits": warm["stats"]["cache_hits"], "misses": warm["stats"]["cache_misses"]}
-    figures["warm_changes"] = {t: {k: v for k, v in row.items() if v and k != "same"}
-                               for t, row in warm["summary"].items()}
-    figures["warm_blocked"] = warm["blocked"]
+                                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                                  "load_average_at_start": os.getloadavg()}
+    if args.bare:
+        figures["bare_mock_registration_s"] = phase("bare", root, cache)
+    if not args.repo:
+        figures["cold_preview_s"] = phase("cold", root, cache)
+        if args.bare:
+            figures["cold_over_bare"] = round(float(figures["cold_preview_s"])
+                                              / float(figures["bare_mock_registration_s"]), 3)
+    figures["warm_nothing_changed"] = warm_preview(root, cache, None)
+    figures["warm_one_changed"] = [warm_preview(root, cache, f"{6 + i}m") for i in range(args.rounds)]
+    figures["watch_per_change_s"] = watch_rounds(root, cache, [f"{20 + i}m" for i in range(args.rounds)])
+    figures["validate_s"] = [cli("validate", "--root", str(root))[0] for _ in range(args.rounds)]
+    probe = subprocess.run([sys.executable, "-c", SCHEDULE_PROBE], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[1]).stdout.split()
+    figures["schedule_fresh_process"] = {"wall_s": float(probe[0]), "equivalence_s": float(probe[1]),
+                                         "verdicts": int(probe[2]), "divergent": int(probe[3])}
+    figures["fixed_costs"] = fixed_costs(root)
+    figures["load_average_at_end"] = os.getloadavg()
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.repo:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                    help="progress lines on stderr: auto (only once a run takes over 2 s), always, never")
     p.add_argument("--root", type=Path, default=None, help="repository root (default: this repo)")
+    p.add_argument("--watch", action="store_true", help="stay running: judge again on every change to workflows/ "
+                   "or a stack file and print the changed workflows' verdict (offline engine; Ctrl-C stops)")
     p.set_defaults(func=cmd_preview)
 
 
@@ -94,6 +96,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
     """Run the gate for each stack; write every report; return 1 if anything blocks, 2 if it cannot run."""
     root = Path(args.root).resolve()
     wanted = reports(args.format, args.output, args.stack)
+    if args.watch:
+        return _watch(args, root, wanted)
     if args.engine == "pulumi":
         from infra.engine import automation as engine_pulumi
 
@@ -169,6 +173,19 @@ def _render(fmt: str, result: Any, stacks: int) -> str:
     renderers: dict[str, Callable[[Any], str]] = {"table": report_table.render, "json": report_json.render,
                                                   "sarif": report_sarif.render}
     return renderers[fmt](result)
+
+
+def _watch(args: argparse.Namespace, root: Path, wanted: Sequence[Report]) -> int:
+    from infra.preflight import cache as cache_mod
+    from infra.preflight import isolate
+    from infra.preflight.watch import watch
+
+    if args.engine != "offline" or any(r.output is not None or r.format != "table" for r in wanted):
+        raise UsageError("--watch prints verdicts as files change: it runs the offline engine, to the terminal "
+                         "(drop --engine, --format and --output)")
+    isolate.use_workers(_workers(args.workers))
+    cache = None if os.environ.get("LOCKSTEP_NO_CACHE") else cache_mod.directory(root, args.cache_dir)
+    return watch(root, args.stack, base=args.base, compare=not args.no_base, cache_dir=cache)
 
 
 def _cannot_run(args: argparse.Namespace, message: str, wanted: Sequence[Report]) -> int:

@@ -51,6 +51,7 @@ class Loaded:
     declarations: tuple[dsl.Declaration, ...]
     error: str | None = None
     error_line: int = 1
+    imports: tuple[str, ...] = ()  # the files of the modules it imported from its own folder (helpers)
 
 
 def execute_files(paths: Sequence[Path]) -> dict[Path, Loaded]:
@@ -71,7 +72,8 @@ def _run_child(paths: Sequence[Path]) -> tuple[dict[Path, Loaded], str]:
     request = json.dumps([str(p) for p in paths])
     try:
         done = subprocess.run([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], input=request,
-                              capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+                              capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+                              process_group=0)  # Ctrl-C is the gate's to handle
         out, code = done.stdout, done.returncode
     except subprocess.TimeoutExpired as exc:
         out, code = _text(exc.stdout), -1
@@ -93,7 +95,7 @@ def _text(value: bytes | str | None) -> str:
 
 def _loaded(item: dict[str, Any]) -> Loaded:
     decls = tuple(d for d in (decode(x) for x in item["decls"]) if isinstance(d, dsl.Declaration))
-    return Loaded(decls, item.get("error"), int(item.get("line") or 1))
+    return Loaded(decls, item.get("error"), int(item.get("line") or 1), tuple(str(p) for p in item.get("imports", ())))
 
 
 def encode(value: object, depth: int = 0) -> Any:
@@ -170,15 +172,16 @@ def _results(paths: list[str]) -> Iterator[dict[str, Any]]:
     for name in paths:
         path = Path(name)
         decls: list[dsl.Declaration] = []
-        error = _execute(path, decls)
-        item: dict[str, Any] = {"path": name, "decls": [encode(d) for d in decls]}
+        imports: list[str] = []
+        error = _execute(path, decls, imports)
+        item: dict[str, Any] = {"path": name, "decls": [encode(d) for d in decls], "imports": sorted(imports)}
         if error is not None:
             item["error"] = _safe_message(error)
             item["line"] = _line_in(error, name)
         yield item
 
 
-def _execute(path: Path, decls: list[dsl.Declaration]) -> BaseException | None:
+def _execute(path: Path, decls: list[dsl.Declaration], imports: list[str]) -> BaseException | None:
     """Run one workflow module, collecting its declarations; helpers beside it (`_common.py`) are importable."""
     module = types.ModuleType(f"lockstep_workflows.{path.stem}")
     module.__file__ = str(path)
@@ -195,7 +198,9 @@ def _execute(path: Path, decls: list[dsl.Declaration]) -> BaseException | None:
         if folder in sys.path:
             sys.path.remove(folder)
         for name in set(sys.modules) - before:  # helper modules belong to this file's load only
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(folder):
+            file = getattr(sys.modules[name], "__file__", None) or ""
+            if file.startswith(folder):
+                imports.append(file)
                 del sys.modules[name]
     return None
 

@@ -12,6 +12,7 @@ from infra.errors import SpecError, SpecInvalid, UsageError
 from infra.fields import Reporter
 from infra.gitinfo import changed_paths, changed_since_main
 from infra.horizon import Horizon
+from infra.loadmemo import FileResult, Memo
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.schedule.canonical import parse_cron
 from infra.sourcemap import field_lines
@@ -54,8 +55,8 @@ class LoadResult:
         return self
 
 
-def load_repo(root: Path) -> LoadResult:
-    """Load and validate every workflow and stack under root."""
+def load_repo(root: Path, memo: Memo | None = None) -> LoadResult:
+    """Load and validate every workflow and stack under root (files whose result `memo` holds are not run again)."""
     root = root.resolve()
     errors: list[SpecError] = []
     warnings: list[SpecError] = []
@@ -66,13 +67,11 @@ def load_repo(root: Path) -> LoadResult:
     if not files:
         errors.append(SpecError(WORKFLOW_DIR, 1, "workflows", str(wf_dir), "holds no workflow files",
                                 "add workflows/<name>.py declaring workflow(...)"))
-    parsed = {path: _parse(path, root) for path in files}
-    executed = isolated.execute_files([p for p, (tree, _) in parsed.items() if tree is not None])
-    for path, (tree, errs) in parsed.items():
-        found, errs = (_declared(path, root, tree, executed[path], warnings, partial) if tree is not None
-                       else ([], errs))
-        workflows.extend(found)
-        errors.extend(errs)
+    for one in _load_files(files, root, memo):
+        workflows.extend(one.workflows)
+        errors.extend(one.errors)
+        warnings.extend(one.warnings)
+        partial.extend(one.partial)
     errors.extend(_duplicates(workflows, root))
     errors.extend(_overlaps(workflows))
     stacks: list[StackConfig] = []
@@ -92,6 +91,69 @@ def load_repo(root: Path) -> LoadResult:
     warnings.sort(key=lambda e: (e.path, e.line, e.field))
     return LoadResult(root, tuple(workflows), tuple(stacks), tuple(errors), tuple(warnings), tuple(partial),
                       frozenset(blocked), tuple(p.name for p in stack_paths))
+
+
+def _load_files(files: list[Path], root: Path, memo: Memo | None) -> list[FileResult]:
+    """Load each workflow file: from the memo when its bytes and what it read are unchanged, else run and check it."""
+    raw = {path: _bytes(path) if memo is not None else None for path in files}
+    if memo is not None:
+        memo.begin()
+    found = {p: memo.lookup(p.relative_to(root).as_posix(), b, root) for p, b in raw.items()
+             if b is not None and memo is not None}
+    parsed = {path: _parse(path, root) for path in files if found.get(path) is None}
+    executed = isolated.execute_files([p for p, (tree, _) in parsed.items() if tree is not None])
+    out = []
+    for path in files:
+        hit = found.get(path)
+        if hit is not None:
+            out.append(hit)
+            continue
+        tree, errs = parsed[path]
+        warnings: list[SpecError] = []
+        partial: list[Workflow] = []
+        wfs, errs = (_declared(path, root, tree, executed[path], warnings, partial) if tree is not None
+                     else ([], errs))
+        one = FileResult(tuple(wfs), tuple(errs), tuple(warnings), tuple(partial))
+        data = raw[path]
+        if memo is not None and tree is not None and data is not None and not executed[path].error:
+            _remember(memo, path, data, root, one, executed[path])
+        out.append(one)
+    if memo is not None:
+        memo.save()
+    return out
+
+
+def _remember(memo: Memo, path: Path, data: bytes, root: Path, one: FileResult, loaded: isolated.Loaded) -> None:
+    if _bytes(path) != data:  # saved again while it loaded: this result may be of other bytes than the key's
+        return
+    try:
+        helpers, sources = _helpers(loaded, root), _sources(loaded, root)
+    except (ValueError, OSError):  # it read something outside the repository: never remembered
+        return
+    memo.record(path.relative_to(root).as_posix(), data, root, one, helpers, sources)
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _helpers(loaded: isolated.Loaded, root: Path) -> list[str]:
+    """Return the repo-relative helper files the file imported while it ran (the child reports them)."""
+    return sorted(Path(p).resolve().relative_to(root).as_posix() for p in loaded.imports)
+
+
+def _sources(loaded: isolated.Loaded, root: Path) -> list[str]:
+    """Return the repo-relative function directories the file's declarations name (whether they exist or not)."""
+    out = set()
+    for decl in loaded.declarations:
+        fn = decl.args.get("function")
+        source = fn.get("source") if isinstance(fn, dict) else None
+        if isinstance(source, str):
+            out.add((Path(decl.path).parent / source).resolve().relative_to(root).as_posix())
+    return sorted(out)
 
 
 def _parse(path: Path, root: Path) -> tuple[ast.Module | None, list[SpecError]]:

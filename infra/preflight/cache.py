@@ -106,16 +106,23 @@ def slice_to_data(value: Slice) -> dict[str, Any]:
 
 def slice_from_data(data: dict[str, Any]) -> Slice:
     """Rebuild a slice from `slice_to_data`'s output; raise on any malformed part."""
-    resources = tuple(Resource(*(_field(name, value) for name, value in zip(Resource._fields, r, strict=True)))
-                      for r in data["resources"])
+    resources = tuple(_resource(r) for r in data["resources"])
     diags = tuple(Diagnostic(str(p), str(lv), str(u), str(m), bool(b)) for p, lv, u, m, b in data["diagnostics"])
     return Slice(str(data["workflow"]), resources, base64.b64decode(data["projected"], validate=True), diags,
                  tuple(str(n) for n in data["notes"]))
 
 
-def _field(name: str, value: Any) -> Any:
-    """Return one Resource field from JSON with its declared type (every field is str, but two flags)."""
-    return bool(value) if name in ("custom", "stamped") else str(value)
+_FLAGS = tuple(i for i, name in enumerate(Resource._fields) if name in ("custom", "stamped"))
+
+
+def _resource(r: list[Any]) -> Resource:
+    """Return one Resource from JSON with its declared types (every field is str, but two flags)."""
+    if len(r) != len(Resource._fields):
+        raise ValueError(f"a resource has {len(r)} fields, not {len(Resource._fields)}")
+    fields: list[Any] = [v if type(v) is str else str(v) for v in r]
+    for i in _FLAGS:
+        fields[i] = bool(r[i])
+    return Resource._make(fields)
 
 
 class Cache:
@@ -131,6 +138,11 @@ class Cache:
         self.misses = 0
         self.rejected = 0  # entries present but not verified: planted, forged, corrupted or from another machine
         self._memo: dict[str, Slice] = {}  # head and base share most keys: read each file once per run
+
+    def restart(self) -> Cache:
+        """Start counting hits, misses and rejections afresh (a long-lived process reuses one cache)."""
+        self.hits = self.misses = self.rejected = 0
+        return self
 
     def _mac(self, k: str, digest: str) -> str:
         assert self.secret is not None
@@ -150,6 +162,15 @@ class Cache:
         return value
 
     def _read(self, k: str) -> Slice | None:
+        try:
+            data = self._verified(k)
+            return slice_from_data(data) if data is not None else None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            self.rejected += 1
+            return None
+
+    def _verified(self, k: str) -> Any | None:
+        """Return the body of a present entry whose digest and MAC or signature verify; None (and count it) otherwise."""
         assert self.directory is not None
         path = self.directory / f"{k}.json"
         try:
@@ -162,15 +183,24 @@ class Cache:
             digest = hashlib.sha256(body).hexdigest()
             ok = entry["format"] == FORMAT and entry["key"] == k and hmac.compare_digest(entry["sha256"], digest) \
                 and self._authentic(entry, k, digest)
-            value = slice_from_data(json.loads(body)) if ok else None
+            if ok:
+                data = json.loads(body)
+                with contextlib.suppress(OSError):  # marks the entry used: whoever saves the cache keeps only these
+                    os.utime(path)
+                return data
         except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-            value = None
-        if value is None:
-            self.rejected += 1
-        else:
-            with contextlib.suppress(OSError):  # marks the entry used: whoever saves the cache keeps only these
-                os.utime(path)
-        return value
+            pass
+        self.rejected += 1
+        return None
+
+    def get_data(self, k: str) -> Any | None:
+        """Return other JSON data stored under a key (e.g. the loader's memo), verified like a slice, or None."""
+        return self._verified(k) if self.directory is not None else None
+
+    def put_data(self, k: str, data: Any) -> None:
+        """Store other JSON data under a key, with its digest, MAC and signature."""
+        if self.directory is not None and self.writable:
+            self._write(k, json.dumps(data, separators=(",", ":")))
 
     def _authentic(self, entry: dict[str, Any], k: str, digest: str) -> bool:
         """Tell whether this machine's MAC, or a signature from main, vouches for the entry."""
@@ -184,7 +214,10 @@ class Cache:
         self._memo[k] = value
         if self.directory is None or not self.writable:
             return
-        body = json.dumps(slice_to_data(value), separators=(",", ":"))
+        self._write(k, json.dumps(slice_to_data(value), separators=(",", ":")))
+
+    def _write(self, k: str, body: str) -> None:
+        assert self.directory is not None
         digest = hashlib.sha256(body.encode()).hexdigest()
         entry = {"format": FORMAT, "key": k, "sha256": digest, "mac": self._mac(k, digest) if self.secret else "",
                  "sig": self.trust.sign(_signed(k, digest)), "body": body}

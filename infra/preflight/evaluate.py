@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pulumi.runtime import rpc
 from pulumi_policy import Policy
 
 from infra.preflight import analyze
@@ -69,9 +70,11 @@ def run_capture(program: Callable[[], None], stack: str) -> Capture:
 
 
 def evaluate(name: str, cap: Capture, rules: Rules, root: Path, notes: Sequence[str] = ()) -> Slice:
-    """Run the resource rules and the per-workflow rules on a captured slice and summarize it."""
-    # The SDK registers in whatever order outputs resolve, which varies run to run: URN order makes every report,
-    # and the resource the stack-wide rules see per (target, workflow), the same on every run and from every worker.
+    """Run the resource rules and the per-workflow rules on a captured slice and summarize it.
+
+    The registrations are taken in URN order: the program registers asynchronously, so the order it happens to
+    register in differs between processes, and the reports (and a cached slice) must not.
+    """
     regs = sorted(cap.registrations, key=lambda r: r.urn)
     diags = analyze.analyze_resources(rules.resource, regs)
     diags += analyze.analyze_stack(rules.judge_only(name), analyze.stack_request(regs, cap.outputs))
@@ -86,8 +89,15 @@ def evaluate(name: str, cap: Capture, rules: Rules, root: Path, notes: Sequence[
     return Slice(name, summaries, projected, tuple(diags), tuple(notes))
 
 
-def stack_wide(rules: Rules, slices: Sequence[Slice]) -> list[analyze.Diagnostic]:
-    """Run the stack-wide rules once over every slice's stamps (merged protobuf bytes, deduplicated by URN)."""
+def stack_wide(rules: Rules, slices: Sequence[Slice], contenders: set[str] | None = None) -> list[analyze.Diagnostic]:
+    """Run the stack-wide rules once over the slices' stamps (merged protobuf bytes, deduplicated by URN).
+
+    With `contenders` (the workflows the rules can report on, `policies.pack.stack_contenders`), only the slices
+    stamped with one of them are fed, and any slice holding a value unknown at preview time (the rules fail closed
+    on it): the same diagnostics as over every slice, for a fraction of the analyzer's work.
+    """
+    if contenders is not None:
+        slices = [s for s in slices if _contends(s, contenders)]
     merged = analyze.analyzer_pb2.AnalyzeStackRequest.FromString(b"".join(s.projected for s in slices))
     seen: set[str] = set()
     request = analyze.analyzer_pb2.AnalyzeStackRequest()
@@ -96,3 +106,11 @@ def stack_wide(rules: Rules, slices: Sequence[Slice]) -> list[analyze.Diagnostic
             seen.add(resource.urn)
             request.resources.append(resource)
     return analyze.analyze_stack(rules.stack, request)
+
+
+def _contends(s: Slice, contenders: set[str]) -> bool:
+    names = {s.workflow, *(r.workflow for r in s.resources if r.custom and r.stamped)}
+    return bool(names & contenders) or _UNKNOWN in s.projected
+
+
+_UNKNOWN = rpc.UNKNOWN.encode()

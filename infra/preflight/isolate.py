@@ -72,6 +72,12 @@ def worker_count() -> int:
     return len(os.sched_getaffinity(0)) or 1
 
 
+def warm() -> None:
+    """Start one child now if none runs, so its imports (the provider SDKs) overlap the caller's work."""
+    if not any(c.proc.poll() is None for c in _pool):
+        _start()
+
+
 def capture_all(root: Path, jobs: Sequence[Job]) -> list[Capture | str]:
     """Build each job's workflow in child processes; return its capture, or the program's error text, in order."""
     found = dict(capture_each(root, jobs))
@@ -165,7 +171,7 @@ def _children(count: int) -> list[_Child]:
 
 def _start() -> _Child:
     child = _Child(subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE))
+                                    stdout=subprocess.PIPE, process_group=0))  # Ctrl-C is the gate's to handle
     _pool.append(child)
     return child
 

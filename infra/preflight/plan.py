@@ -135,6 +135,9 @@ def diff(base: Iterable[Resource], head: Iterable[Resource]) -> list[Change]:
         if old is None:  # new to the stack: created, or adopted from a live resource by its import ID
             out.append(Change("import" if r.import_id else "create", r))
             continue
+        if old == r:  # most of a warm preview: the very summary the base had (no key, provider or input differs)
+            out.append(Change("same", r, (), (), old))
+            continue
         a, b = old.hashes(), r.hashes()
         keys = tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))) if old.fields != r.fields else ()
         why = replace.reasons(old, r, keys, old_providers, new_providers) if r.custom else ()

@@ -38,6 +38,8 @@ def workflow_diffs(base: Iterable[Workflow] | None, head: Iterable[Workflow]) ->
     out = []
     for wf in head:
         old = before.pop(wf.name, None)
+        if old == wf:  # the same declaration (the head's own copy, reused for the base): nothing to compare
+            continue
         changes = values.changed(reviewed(old) if old else {}, reviewed(wf))
         if changes:
             out.append(FieldDiff(wf.name, wf.location.path, "update" if old else "create", tuple(changes)))

@@ -6,10 +6,12 @@ diff -> violations with file:line. Nothing counts as validated unless every targ
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from infra import fidelity, imports, redact
 from infra.errors import SpecError, SpecInvalid
 from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
+from infra.loadmemo import Memo
 from infra.model import TARGETS, StackConfig, Workflow
 from infra.preflight import base as base_rev
 from infra.preflight import isolate
@@ -68,6 +71,7 @@ class Preview:
     head: str = ""
     base_how: str = ""
     off: dict[str, str] = field(default_factory=dict)  # target -> why this stack switches it off
+    files: dict[str, str] = field(default_factory=dict)  # each head workflow -> the file that declares it
 
     @property
     def blocked(self) -> bool:
@@ -91,16 +95,40 @@ def default_builder() -> Builder:
 
 def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bool = True,
             cache_dir: Path | None = None, builder: Builder | None = None,
-            progress: Progress | None = None) -> Preview:
+            progress: Progress | None = None, cache: Cache | None = None, memo: Memo | None = None) -> Preview:
     """Evaluate one stack offline: plan against the base revision and run the policy pack on every target.
 
     A repo that does not load gives a Preview holding its errors (every report format shows them); a base that
-    cannot be had raises base.BaseError.
+    cannot be had raises base.BaseError. A long-lived caller passes its own `cache` and loader `memo` to keep them
+    in memory between previews.
     """
+    with _few_collections():
+        return _preview(root, stack_name, base, compare, cache_dir, builder, progress, cache, memo)
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Keep the garbage collector out of the way: a preview builds many long-lived objects and frees few.
+
+    What is alive already (the imports, a resident process's caches) is frozen out of every collection, and young
+    objects are collected every 50,000 allocations instead of 700; the thresholds are restored afterwards.
+    """
+    gc.freeze()
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _preview(root: Path, stack_name: str, base: str | None, compare: bool, cache_dir: Path | None,
+             builder: Builder | None, progress: Progress | None, cache: Cache | None, memo: Memo | None) -> Preview:
     started = time.perf_counter()
     build = builder  # None: the real program, built in a child process the gate's code is out of reach of
-    cache, chash = Cache(cache_dir), code_hash(CODE_ROOT)
-    result = load_repo(root)
+    cache, chash = cache.restart() if cache is not None else Cache(cache_dir), code_hash(CODE_ROOT)
+    memo = memo or (Memo(cache) if cache.directory is not None else None)  # no cache, no memo: nothing to keep
+    result = load_repo(root, memo)
     try:
         stack = result.require_valid().stack(stack_name)
     except SpecInvalid as exc:
@@ -109,9 +137,10 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
     tick = progress or _quiet
     head = _slices(result, stack, commits(result.root, result.workflows), build, cache, chash, _phase(tick, "head"))
     rules = _rules(result, stack)
-    diags = [(d, s) for s in head for d in s.diagnostics] + [(d, None) for d in stack_wide(rules, head)]
+    wide = stack_wide(rules, head, pack.stack_contenders(result.workflows))
+    diags = [(d, s) for s in head for d in s.diagnostics] + [(d, None) for d in wide]
     notes = [n for s in head for n in s.notes]
-    found = _base(result, rev, stack_name, build, cache, chash, notes, _phase(tick, "base")) if rev else None
+    found = _base(result, rev, stack_name, build, cache, chash, notes, _phase(tick, "base"), memo) if rev else None
     resources = _dedupe(r for s in head for r in s.resources)
     if cache.rejected:
         notes.append(f"{cache.rejected} cache entr{'y' if cache.rejected == 1 else 'ies'} failed verification "
@@ -123,6 +152,7 @@ def preview(root: Path, stack_name: str, *, base: str | None = None, compare: bo
                   head=head_state(result.root), base_how=base_rev.describe(base) if rev else "",
                   off=dict(stack.switched_off))
     out.violations[:0] = _tampered(chash)
+    out.files = {wf.name: wf.location.path for wf in result.workflows}
     out.workflow_changes = workflow_diffs(found.workflows if found else None, result.workflows)
     out.stack_change = stack_diff(found.stack if found else None, stack)
     out.stats = {"workflows": len(result.workflows), "resources": len(resources), "cache_hits": cache.hits,
@@ -160,6 +190,8 @@ def _slices(result: LoadResult, stack: StackConfig, commit_of: Callable[[Workflo
         k = key(chash, wf.digest, commit, repr(stack), imports.digest(result.root, wf.location.path))
         found.append(cache.get(k))
         if found[-1] is None:
+            if not todo and build is None:
+                isolate.warm()  # the program's imports (the provider SDKs) overlap the rest of the cache reads
             todo.append((len(found) - 1, wf, commit, k))
     total = len(result.workflows)
     if todo:
@@ -231,7 +263,7 @@ class Base:
 
 
 def _base(head: LoadResult, rev: str, stack_name: str, build: Builder | None, cache: Cache, chash: str,
-          notes: list[str], tick: Callable[[int, int], None]) -> Base:
+          notes: list[str], tick: Callable[[int, int], None], memo: Memo | None = None) -> Base:
     root = head.root
     changed = base_rev.changed_paths(root, rev)
     at_base = base_rev.files_at(root, rev, WORKFLOW_DIR)
@@ -242,9 +274,7 @@ def _base(head: LoadResult, rev: str, stack_name: str, build: Builder | None, ca
     with tempfile.TemporaryDirectory(prefix="lockstep-base-") as tmp:
         loaded = head
         if keep or not reused:
-            tree = base_rev.export(root, rev, Path(tmp))
-            base_rev.keep_only(tree, WORKFLOW_DIR, keep)
-            loaded = load_repo(tree)
+            loaded = _load_base(head, rev, Path(tmp), keep, memo)
             if stack_name not in {s.name for s in loaded.stacks} or (loaded.errors and keep):
                 notes.append(f"the base revision {rev[:12]} does not load (or lacks stack {stack_name!r}); every "
                              "resource shows as a create")
@@ -255,6 +285,16 @@ def _base(head: LoadResult, rev: str, stack_name: str, build: Builder | None, ca
         stack = result.stack(stack_name)
         slices = _slices(result, stack, commit_of, build, cache, chash, tick)
     return Base(_dedupe(r for s in slices for r in s.resources), workflows, stack)
+
+
+def _load_base(head: LoadResult, rev: str, tmp: Path, keep: set[str], memo: Memo | None) -> LoadResult:
+    """Load the base's workflows in `keep` from the blobs the loader reads; from every file if they need more."""
+    inside = WORKFLOW_DIR + "/"
+    extra = tuple(sorted({wf.function.source for wf in head.workflows if not wf.function.source.startswith(inside)}))
+    loaded = load_repo(base_rev.materialize(head.root, rev, tmp, WORKFLOW_DIR, keep, extra), memo)
+    if any(e.field.startswith("function.") for e in loaded.errors):  # a base function tree the head does not name
+        loaded = load_repo(base_rev.materialize(head.root, rev, tmp, WORKFLOW_DIR, keep, None), memo)
+    return loaded
 
 
 def _touched(wf: Workflow, changed: set[str]) -> bool:
@@ -297,7 +337,7 @@ def _violations(result: LoadResult, diags: Sequence[tuple[Diagnostic, Slice | No
         wf = by_name.get(workflow)
         path, line = (wf.location.path, wf.line_of(_source_field(fld))) if wf else ("Pulumi.yaml", 1)
         out.append(Violation(target, workflow, d.policy, d.level, d.blocking, redact.scrub(text), path, line, d.urn))
-    out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule))
+    out.sort(key=lambda v: (not v.blocking, v.path, v.line, v.target, v.rule, v.workflow, v.message, v.urn))
     return out
 
 

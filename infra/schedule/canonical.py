@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -82,6 +83,11 @@ def parse_cron(expr: str) -> CronSpec:
     """Parse a canonical 5-field cron expression or raise CronSyntaxError naming the bad part."""
     if not isinstance(expr, str):
         raise CronSyntaxError(f"expected a string such as '0 2 * * *', got {type(expr).__name__}")
+    return _parse_cron(expr)
+
+
+@functools.lru_cache(maxsize=8192)  # a spec is immutable; validating 1,000 workflows parses each one ~40 times
+def _parse_cron(expr: str) -> CronSpec:
     parts = expr.split()
     if len(parts) == 1 and parts[0].lower() in NICKNAMES:
         raise CronSyntaxError(f"is a cron nickname, which not every platform accepts; write "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
@@ -17,6 +18,14 @@ def _job(wf: Workflow) -> tuple[object, ...]:
     # The canonical expression is normalised by the loader (whitespace); cron names and numbers are compared as
     # written, which the loader's own duplicate check (infra.loader._overlaps) refines for the repo it loads.
     return (s.kind, s.expression, s.timezone, s.start, s.end, wf.code_digest, wf.function.entry)
+
+
+def contenders(workflows: Iterable[Workflow]) -> set[str]:
+    """Return the workflows that share their job with another one: the only ones this rule can report or compare."""
+    by_job: dict[tuple[object, ...], list[str]] = {}
+    for wf in workflows:
+        by_job.setdefault(_job(wf), []).append(wf.name)
+    return {name for names in by_job.values() if len(names) > 1 for name in names}
 
 
 def check(args: Any, report: Report, model: Declared) -> None:
