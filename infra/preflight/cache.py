@@ -170,7 +170,7 @@ class Cache:
             return None
 
     def _verified(self, k: str) -> Any | None:
-        """Return the body of a present entry whose digest and MAC or signature verify; None (and count it) otherwise."""
+        """Return the body of an entry whose digest and MAC or signature verify; None (and count it) otherwise."""
         assert self.directory is not None
         path = self.directory / f"{k}.json"
         try:
