@@ -195,7 +195,7 @@ def _cannot_run(args: argparse.Namespace, message: str, wanted: Sequence[Report]
     print(f"lockstep: {message}", file=sys.stderr)
     error = SpecError("Pulumi.yaml", 1, "preview", " ".join(sys.argv[1:]) or "preview", message.split(" — ")[0],
                       " — ".join(message.split(" — ")[1:]) or "fix the setup and run it again")
-    failed = [Preview(stack, (), None, [], [], errors=[error]) for stack in args.stack]
+    failed = [Preview(stack, (), None, [], [], errors=[error], cannot_run=message) for stack in args.stack]
     _write([r for r in wanted if r.output is not None or r.format != "table"], failed)
     return USAGE
 

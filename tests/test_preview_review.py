@@ -110,7 +110,15 @@ def test_a_missing_base_fails_with_exit_2_and_a_blocking_report(tmp_path: Path, 
     assert done.returncode == 2
     assert time.monotonic() - started < 20  # refused before any workflow is built
     assert "lockstep: --base no-such-ref: names no commit in" in done.stderr
-    assert "### ❌" in report.read_text() and "--no-base" in report.read_text()
+    comment = report.read_text()
+    assert "### ❌" in comment and "--no-base" in comment
+    assert "**BLOCKED: the preview could not run, so nothing in stack staging was previewed: --base no-such-ref" \
+        in comment and "does not load" not in comment and "Pulumi.yaml:1" not in comment
+    as_json = tmp_path / "out.json"
+    assert run(root, cache, "--base", "no-such-ref", "--format", "json", "--output", str(as_json)).returncode == 2
+    doc = json.loads(as_json.read_text())
+    assert (doc["ok"], doc["exit"], doc["stack"], doc["blocked"]) == (False, 2, "staging", True)
+    assert doc["errors"][0]["message"].startswith("lockstep: --base no-such-ref: names no commit in")
     git(root, "branch", "-m", "main", "trunk")
     done = run(root, cache)
     assert done.returncode == 2

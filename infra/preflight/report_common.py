@@ -15,6 +15,8 @@ MAX_LEAVES = 12  # per resource; the JSON report has them all
 
 def verdict(p: Preview) -> str:
     """Return the one-line verdict over every target."""
+    if p.cannot_run:
+        return f"BLOCKED: the preview could not run, so nothing in stack {p.stack} was previewed: {p.cannot_run}"
     if p.errors:
         return (f"BLOCKED: the repository does not load ({len(p.errors)} error(s)); nothing in stack {p.stack} "
                 "was previewed or counts as validated until every error is fixed")
@@ -37,6 +39,8 @@ def _off_summary(p: Preview) -> str:
 
 def header(p: Preview) -> list[str]:
     """Return the lines that say what was compared with what."""
+    if p.cannot_run:
+        return [f"head: {p.head or '(unknown)'}", "base: (not compared: the preview could not run)"]
     if p.errors:
         return [f"head: {p.head or '(unknown)'}", "base: (not compared: the head does not load)"]
     base = f"{p.base[:12]} ({p.base_how})" if p.base else "(none: --no-base, every resource shows as a create)"

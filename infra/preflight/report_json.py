@@ -12,7 +12,13 @@ from infra.preflight.run import Preview
 
 
 def render(p: Preview) -> str:
-    """Render the preview as JSON (values pass through the preview's redaction: a secret shows as [secret])."""
+    """Render the preview as JSON (values pass through the preview's redaction: a secret shows as [secret]).
+
+    A preview that could not run is the error document every command prints: {ok, exit, errors}, with the stack.
+    """
+    if p.cannot_run:
+        return json.dumps({"ok": False, "exit": 2, "stack": p.stack, "blocked": True,
+                           "errors": [{"message": f"lockstep: {p.cannot_run}"}]}, indent=2)
     return json.dumps({
         "stack": p.stack, "base": p.base, "base_how": p.base_how, "head": p.head, "targets": list(p.targets),
         "switched_off": p.off, "blocked": p.blocked, "errors": [e.as_dict() for e in p.errors],

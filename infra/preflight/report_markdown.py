@@ -30,6 +30,8 @@ def render(p: Preview, limit: int = LIMIT) -> str:
     icon = "❌" if p.blocked else "✅"
     head = [MARKER, f"### {icon} lockstep preview — `{p.stack}`", "", f"**{verdict(p)}**", ""]
     head += [f"- {_cell(line)}" for line in header(p)]
+    if p.cannot_run:
+        return _fit(head, [], limit)
     if p.errors:
         errors = ["", "#### Errors: the repository does not load, so nothing was previewed", "",
                 "| where | field | problem |", "|---|---|---|"]

@@ -26,6 +26,8 @@ __all__ = ["render", "verdict"]
 def render(p: Preview) -> str:
     """Render the preview as aligned text."""
     lines = [f"lockstep preview — stack {p.stack}", *header(p)]
+    if p.cannot_run:
+        return "\n".join([*lines, "", verdict(p)])
     if p.errors:
         lines += ["", "errors (the repository does not load, so nothing was previewed):"]
         lines += [f"  {e.render()}" for e in p.errors]

@@ -72,11 +72,12 @@ class Preview:
     base_how: str = ""
     off: dict[str, str] = field(default_factory=dict)  # target -> why this stack switches it off
     files: dict[str, str] = field(default_factory=dict)  # each head workflow -> the file that declares it
+    cannot_run: str = ""  # why the preview could not run as asked (no base, an unwritable directory): exit 2
 
     @property
     def blocked(self) -> bool:
         """Tell whether the repo does not load, or any mandatory rule failed (or could not run) on any target."""
-        return bool(self.errors) or any(v.blocking for v in self.violations)
+        return bool(self.errors) or bool(self.cannot_run) or any(v.blocking for v in self.violations)
 
     def rows(self) -> tuple[str, ...]:
         """Return the targets a summary shows: every enabled one, and every other one that loses resources."""
