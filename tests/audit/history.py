@@ -244,10 +244,10 @@ def memoised_validation() -> Iterator[None]:
     loads: dict[Path, Any] = {}
     checks: dict[Path, Any] = {}
 
-    def load(root: Path) -> Any:
+    def load(root: Path, memo: Any = None) -> Any:
         key = Path(root).resolve()
         if key not in loads:
-            loads[key] = real_load(root)
+            loads[key] = real_load(root, memo)
         return loads[key]
 
     def validate(root: Path, horizon: Any = None) -> Any:
