@@ -48,39 +48,7 @@ snapshot_and_reexec()
 sys.path.insert(0, str(REPO))
 
 CLI = "import sys; from infra import cli; sys.exit(cli.main(sys.argv[1:]))"
-TEMPLATE = '''from infra.dsl import cron, workflow
-
-workflow(
-    name="bench-{i:04d}",
-    schema=1,
-    description="Generated benchmark workflow {i}.",
-    owner="bench@example.com",
-    schedule=cron("{minute} {hour} * * *", tz="UTC"),
-    function={{"source": "functions/bench", "entry": "main.handler", "runtime": "python3.12", "memory_mb": 256}},
-    retry={{"attempts": 2, "backoff": "fixed", "delay": "1m", "max_delay": "1m", "max_event_age": "1h"}},
-    timeout="5m",
-    notify=["mailto:bench-oncall@example.com"],
-    targets={{"aws": {{}}, "azure": {{}}, "gcp": {{}}, "onprem": {{"host": "batch-01"}}}},
-)
-'''
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), "-c", "user.name=bench", "-c", "user.email=b@example.com", *args],
-                   check=True, capture_output=True)
-
-
-def generate(root: Path, count: int) -> None:
-    """Write `count` workflows sharing one function, with distinct schedules, and commit them on main."""
-    (root / "workflows" / "functions" / "bench").mkdir(parents=True)
-    (root / "workflows" / "functions" / "bench" / "main.py").write_text("def handler(event, context):\n    return 0\n")
-    for i in range(count):
-        (root / "workflows" / f"bench_{i:04d}.py").write_text(TEMPLATE.format(i=i, minute=i % 60, hour=(i // 60) % 24))
-    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(SOURCE / name, root / name)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "bench")
+from bench.bench_preview import generate, git  # noqa: E402  (the same generated repo as the preview bench)
 
 
 def bare(root: Path) -> None:
