@@ -10,11 +10,14 @@ type name and repr), which the validator refuses like any other wrong type.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import traceback
 import types
 from collections.abc import Iterator, Sequence
@@ -68,15 +71,45 @@ def execute_files(paths: Sequence[Path]) -> dict[Path, Loaded]:
     return results
 
 
+# What a child that runs code under review must not inherit: the CI runner's file commands (GITHUB_ENV, GITHUB_PATH,
+# GITHUB_OUTPUT, GITHUB_STEP_SUMMARY: writing them changes later steps of the job), its tokens and runtime settings.
+_WITHHELD = ("GITHUB_", "ACTIONS_", "RUNNER_", "INPUT_", "BASH_ENV", "ENV", "PULUMI_ACCESS_TOKEN",
+             "LOCKSTEP_CACHE_SIGNING_KEY", "LOCKSTEP_LEDGER_SIGNING_KEY")
+
+
+def child_env() -> dict[str, str]:
+    """Return the environment for a child process that runs workflow files or the program under review."""
+    return {k: v for k, v in os.environ.items()
+            if not any(k == w or (w.endswith("_") and k.startswith(w)) for w in _WITHHELD)}
+
+
+def stop_group(pid: int) -> None:
+    """Kill what a finished child left running in its process group (a process it started and did not wait for)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 def _run_child(paths: Sequence[Path]) -> tuple[dict[Path, Loaded], str]:
     request = json.dumps([str(p) for p in paths])
-    try:
-        done = subprocess.run([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], input=request,
-                              capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
-                              process_group=0)  # Ctrl-C is the gate's to handle
-        out, code = done.stdout, done.returncode
-    except subprocess.TimeoutExpired as exc:
-        out, code = _text(exc.stdout), -1
+    # The results go to a file, not a pipe: a process the code under review started and left running would hold a
+    # pipe open, and the gate would wait for it. Once the loader exits, whatever is left in its group is killed.
+    with tempfile.TemporaryFile() as results_file:
+        proc = subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
+                                stdout=results_file, stderr=subprocess.DEVNULL, env=child_env(),
+                                process_group=0)  # Ctrl-C is the gate's to handle
+        try:
+            assert proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.write(request.encode())
+                proc.stdin.close()
+            code = proc.wait(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            code = -1
+        finally:
+            stop_group(proc.pid)
+            proc.wait()
+        results_file.seek(0)
+        out = results_file.read().decode("utf-8", "replace")
     results = {}
     for line in out.splitlines():
         try:
@@ -87,10 +120,6 @@ def _run_child(paths: Sequence[Path]) -> tuple[dict[Path, Loaded], str]:
     why = (f"did not finish loading within {TIMEOUT_S:.0f} s" if code == -1 else
            f"ended the loader process (exit code {code}) before it finished")
     return results, why
-
-
-def _text(value: bytes | str | None) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else (value or "")
 
 
 def _loaded(item: dict[str, Any]) -> Loaded:

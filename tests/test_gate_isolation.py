@@ -132,3 +132,31 @@ def test_parsing_the_command_line_loads_no_program_or_component_code() -> None:
              "print(sorted(m for m in sys.modules if m == 'infra.program' or m.endswith('.component')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+RUNNER = '''
+import os, subprocess
+open({seen!r}, "w").write(" ".join(sorted(k for k in os.environ if k.startswith(("GITHUB_", "RUNNER_")))))
+for name in ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT"):
+    if os.environ.get(name):
+        open(os.environ[name], "a").write("BASH_ENV=/tmp/evil.sh\\n")
+open({pid!r}, "w").write(str(subprocess.Popen(["sleep", "300"]).pid))
+'''
+
+
+def test_code_under_review_cannot_write_the_ci_runners_file_commands_or_outlive_the_gate(tmp_path: Path) -> None:
+    root = _blocking_repo(tmp_path)
+    seen, pid, ghenv = tmp_path / "seen", tmp_path / "orphan.pid", tmp_path / "github_env"
+    path = root / "workflows" / "quarter_hour_queue_drain.py"
+    path.write_text(RUNNER.format(seen=str(seen), pid=str(pid)) + path.read_text(encoding="utf-8"), encoding="utf-8")
+    ghenv.write_text("", encoding="utf-8")
+    runner = {"GITHUB_ENV": str(ghenv), "GITHUB_PATH": str(ghenv), "GITHUB_OUTPUT": str(ghenv),
+              "GITHUB_TOKEN": "ghs_" + "x" * 36, "RUNNER_TEMP": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", CLI, str(REPO), "preview", "--stack", "staging", "--no-base",
+                           "--format", "json", "--root", str(root)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "LOCKSTEP_NO_CACHE": "1", **runner})
+    assert done.returncode == 1 and _gcp_blocks(json.loads(done.stdout)["violations"]), done.stderr
+    assert seen.read_text(encoding="utf-8") == ""  # the workflow file ran, and saw none of the runner's variables
+    assert ghenv.read_text(encoding="utf-8") == ""
+    orphan = int(pid.read_text(encoding="utf-8"))
+    assert not Path(f"/proc/{orphan}").exists() or "zombie" in Path(f"/proc/{orphan}/status").read_text().lower()

@@ -34,6 +34,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
+from infra.isolated import child_env, stop_group
 from infra.model import StackConfig, Workflow, frozen_map
 from infra.preflight.capture import Capture, Registration
 
@@ -171,7 +172,8 @@ def _children(count: int) -> list[_Child]:
 
 def _start() -> _Child:
     child = _Child(subprocess.Popen([sys.executable, "-I", "-c", _CHILD, str(CODE_ROOT)], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, process_group=0))  # Ctrl-C is the gate's to handle
+                                    stdout=subprocess.PIPE, env=child_env(),
+                                    process_group=0))  # Ctrl-C is the gate's to handle; leftovers die with the group
     _pool.append(child)
     return child
 
@@ -233,6 +235,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.wait()
+    stop_group(proc.pid)  # and whatever the program started and left running
 
 
 @atexit.register
