@@ -159,3 +159,13 @@ def test_pull_requests_restore_mains_signed_cache_and_only_main_saves_and_signs(
     assert len(signs) == 1 and "lockstep preview" in signs[0]["run"]
     save = [s for s in job["steps"] if str(s.get("uses", "")).startswith(f"{CACHE_ACTION}/save@")]
     assert len(save) == 1 and job["steps"].index(save[0]) > job["steps"].index(signs[0])
+
+
+def test_every_job_given_a_signing_key_runs_in_an_environment_that_can_hold_it() -> None:
+    """A repository-wide secret reaches any branch's workflow file; an environment's, only the branches it admits."""
+    for path in sorted((REPO / ".github" / "workflows").glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, job in doc["jobs"].items():
+            text = yaml.safe_dump(job)
+            if "secrets.LEDGER_SIGNING_KEY" in text or "secrets.LOCKSTEP_CACHE_SIGNING_KEY" in text:
+                assert job.get("environment"), f"{path.name}:{name}: a signing key outside any environment"
