@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.cli_rollout import default_holder, remote_url
-from infra.errors import LockstepError
+from infra.errors import LockstepError, UsageError
 from infra.ledger.store import BRANCH, GitLedger, Signing
 from infra.ledger.writer import Writer
 from infra.rollout import breakglass
@@ -41,10 +41,13 @@ def cmd_breakglass(args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.UTC)
     writer = Writer(ledger, args.stack, default_holder())
     key = (args.workflow, args.target)
+    _check(args, now)
     found = breakglass.open_glass(ledger.read(), args.stack)
     if args.action == "open":
-        if not args.reason:
-            raise LockstepError("--reason: '' — a break-glass needs a reason — name the incident")
+        if key in found and not found[key].expired(now):
+            raise UsageError(f"--workflow/--target: {args.workflow}/{args.target} — already has a break-glass open in "
+                             f"{args.stack} until {found[key].expires} (ledger entry {found[key].seq}) — close it "
+                             "first, or keep working under it")
         entry = writer.record_unleased("break-glass", evidence={
             "action": "open", "workflow": args.workflow, "target": args.target, "reason": args.reason,
             "expires": breakglass.expires_at(args.expires, now)})
@@ -54,8 +57,6 @@ def cmd_breakglass(args: argparse.Namespace) -> int:
     if key not in found:
         raise LockstepError(f"--workflow/--target: {args.workflow}/{args.target} — has no open break-glass in "
                             f"{args.stack} — nothing to close")
-    if args.resolution is None:
-        raise LockstepError("--resolution: none — closing needs adopt or revert — pass --resolution adopt|revert")
     kind = "adopt" if args.resolution == "adopt" else "break-glass"
     entry = writer.record_unleased(kind, evidence={"action": "close", "workflow": args.workflow,
                                                    "target": args.target, "resolution": args.resolution,
@@ -63,6 +64,23 @@ def cmd_breakglass(args: argparse.Namespace) -> int:
     _say(args, f"break-glass closed on {args.workflow}/{args.target} ({args.resolution}; ledger entry {entry.seq})",
          entry.seq, dict(entry.evidence))
     return 0
+
+
+def _check(args: argparse.Namespace, now: dt.datetime) -> None:
+    """Refuse, before anything is appended to the ledger, what would record a window nobody can review."""
+    if not args.reason:
+        why = "a break-glass needs a reason — name the incident" if args.action == "open" else \
+            "closing needs the after-the-fact review note — say what was done and who reviewed it"
+        raise UsageError(f"--reason: '' — {why}")
+    if args.action == "close" and args.resolution is None:
+        raise UsageError("--resolution: (not given) — closing needs adopt or revert — pass --resolution adopt|revert")
+    if args.action == "open" and dt.datetime.fromisoformat(breakglass.expires_at(args.expires, now)) <= now:
+        raise UsageError(f"--expires: {args.expires!r} — is already past — give a duration ('4h') or a later time")
+    from infra.loader import load_repo
+
+    declared = sorted({wf.name for wf in load_repo(args.root).workflows})
+    if declared and args.workflow not in declared:
+        raise UsageError(f"--workflow: {args.workflow!r} — is not a declared workflow — one of {', '.join(declared)}")
 
 
 def _say(args: argparse.Namespace, line: str, seq: int, evidence: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from infra import cli
 from infra.ledger import github
+from infra.ledger.store import GitLedger
+from infra.ledger.writer import Writer
 from infra.rollout.step import OK, REFUSED
 from tests.rollout.conftest import World
 from tests.rollout.double import load_record
@@ -41,11 +43,17 @@ def test_an_open_break_glass_keeps_the_rollout_off_that_workflow_on_that_target(
 
 
 def test_an_expired_break_glass_demands_adopt_or_revert(world: World, capsys: pytest.CaptureFixture[str]) -> None:
-    assert glass(world, "open", "--reason", "INC-2", "--expires", "2020-01-01T00:00:00+00:00") == 0
+    assert glass(world, "open", "--reason", "INC-2", "--expires", "2020-01-01T00:00:00+00:00") == 2
+    assert "is already past" in capsys.readouterr().err  # nothing was appended
+    Writer(GitLedger(str(world.remote)), "staging", "ops").record_unleased("break-glass", evidence={
+        "action": "open", "workflow": "rollout-probe", "target": "gcp", "reason": "INC-2",
+        "expires": "2020-01-01T00:00:00+00:00"})  # a window as it stands once its time has passed
     assert world.run(world.repo.at_b) == REFUSED
     assert "expired" in world.lines[-1] and "adopt|revert" in world.lines[-1]
-    assert glass(world, "close") == 1
+    assert glass(world, "close", "--reason", "restored") == 2
     assert "--resolution" in capsys.readouterr().err
+    assert glass(world, "close", "--resolution", "revert") == 2
+    assert "after-the-fact review note" in capsys.readouterr().err
     capsys.readouterr()
     assert glass(world, "close", "--resolution", "revert", "--reason", "restored by the pipeline",
                  "--format", "json") == 0
@@ -53,7 +61,7 @@ def test_an_expired_break_glass_demands_adopt_or_revert(world: World, capsys: py
     assert closed["ok"] and closed["action"] == "close" and closed["resolution"] == "revert"
     assert closed["entry"] == world.entries()[-1].seq  # type: ignore[attr-defined]
     assert world.run(world.repo.at_b) == OK, world.lines
-    assert glass(world, "close", "--resolution", "adopt", "--format", "json") == 1  # nothing open any more
+    assert glass(world, "close", "--resolution", "adopt", "--reason", "x", "--format", "json") == 1  # none open
     refused = json.loads(capsys.readouterr().out)
     assert refused["ok"] is False and refused["exit"] == 1 and "no open break-glass" in refused["errors"][0]["message"]
 
@@ -87,3 +95,15 @@ def test_a_dry_run_from_the_command_line_prints_one_json_document_with_the_ledge
     assert doc["outcome"] == "dry run: nothing was leased or applied"
     assert doc["ledger_tip"] == {"seq": tip.seq, "digest": tip.digest(), "kind": tip.kind}  # type: ignore[attr-defined]
     assert doc["lines"] and captured.err.splitlines() == doc["lines"]  # progress went to stderr, as said
+
+
+def test_a_break_glass_on_an_undeclared_workflow_or_twice_on_one_is_refused_before_the_ledger(
+        world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    before = len(world.entries())
+    assert cli.main(["breakglass", "open", "--stack", "staging", "--workflow", "nosuch", "--target", "gcp",
+                     "--reason", "INC-3", "--root", str(world.repo.at_b), "--ledger-remote", str(world.remote)]) == 2
+    assert "--workflow: 'nosuch' — is not a declared workflow — one of" in capsys.readouterr().err
+    assert glass(world, "open", "--reason", "INC-4") == 0
+    assert glass(world, "open", "--reason", "INC-4 again") == 2
+    assert "already has a break-glass open" in capsys.readouterr().err
+    assert len(world.entries()) == before + 1
