@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from infra.errors import LockstepError, SpecInvalid
+from infra.errors import LockstepError, SpecInvalid, UsageError
 
 TARGET_NAMES = ("aws", "azure", "gcp", "onprem")
 
@@ -34,6 +35,15 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_import)
 
 
+def _check_adopt(args: argparse.Namespace) -> None:
+    """Refuse a malformed adopt before anything is read."""
+    if not args.keys or not args.owner:
+        raise UsageError("import adopt: name the items to adopt (their KEY as `lockstep import discover` lists) "
+                         "and their --owner")
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", args.owner):
+        raise UsageError(f"--owner: {args.owner!r} — is not an e-mail address — give the owning team's address")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Run discovery and print the report, or adopt the named items."""
     from infra.importer import report
@@ -41,6 +51,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from infra.importer.overlap import overlap
     from infra.loader import load_repo
 
+    if args.action == "adopt":
+        _check_adopt(args)
     repo = load_repo(args.root)  # discovery needs only the stack: a repo with no workflow yet is fine
     broken = [e for e in repo.errors if e.path == f"Pulumi.{args.stack}.yaml"]
     if broken:
@@ -56,9 +68,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.action == "discover":
         sys.stdout.write(report.FORMATS[args.format](inv, ov))
         return 3 if inv.errors else 0
-    if not args.keys or not args.owner:
-        raise LockstepError("import adopt: name the items to adopt (their KEY as `lockstep import discover` lists) "
-                            "and their --owner")
+    failed = {re.split(r"[: ]", str(e), maxsplit=1)[0] for e in inv.errors}  # 'aws eu-central-1: …' -> aws
+    unread = sorted({k.split(":", 1)[0] for k in args.keys} & failed)
+    if unread:
+        print("\n".join(f"lockstep: {e}" for e in inv.errors), file=sys.stderr)
+        print(f"lockstep import adopt: {', '.join(unread)} could not be read, so nothing was adopted or written "
+              "(exit 3) — fix the access above and run it again", file=sys.stderr)
+        return 3
     from infra.importer.write import adopt
 
     names = dict(n.split("=", 1) for n in args.name if "=" in n)
