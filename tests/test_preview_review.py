@@ -149,6 +149,7 @@ def test_a_timeout_change_leads_with_the_canonical_diff_and_shows_old_to_new_val
         tmp_path: Path, cache: Path) -> None:
     root = scratch_repo(tmp_path / "repo")
     edit(root / "workflows" / "hourly_inventory_snapshot.py", 'timeout="3m"', 'timeout="4m"')
+    (root / "comment.md").write_text("an earlier report: not an input\n", encoding="utf-8")
     done = run(root, cache, "--progress", "always")
     assert done.returncode == 0, done.stderr
     out = done.stdout

@@ -62,8 +62,10 @@ def as_json(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incid
     """Render everything as one JSON document."""
     from dataclasses import asdict
 
-    return json.dumps({"verdict": verdict, "exit_code": EXIT[verdict], "findings": [asdict(f) for f in findings],
-                       "incidents": [asdict(i) for i in incidents], "cost": cost}, indent=2, default=str) + "\n"
+    code = EXIT[verdict]  # `ok` and `exit` as every command's JSON says them; `exit_code` kept for existing readers
+    return json.dumps({"ok": code == 0, "exit": code, "verdict": verdict, "exit_code": code,
+                       "findings": [asdict(f) for f in findings], "incidents": [asdict(i) for i in incidents],
+                       "cost": cost}, indent=2, default=str) + "\n"
 
 
 def markdown(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incident],

@@ -83,7 +83,12 @@ def only_stamps(change: tuple[str, str | None, str | None], pairs: Mapping[str, 
     return old == new
 
 
-OWN_FILES = (".lockstep/",)  # Lockstep's own cache, plans and drift records: never the user's change
+INPUTS = ("workflows/", "infra/", "policies/")  # with the stack files: what the preview reads (not its own reports)
+
+
+def _input(path: str) -> bool:
+    """Tell whether a changed path is something the preview reads: a workflow, a stack file, the program or pack."""
+    return path.startswith(INPUTS) or ("/" not in path and path.startswith("Pulumi.") and path.endswith(".yaml"))
 
 
 def head_state(root: Path) -> str:
@@ -95,7 +100,7 @@ def head_state(root: Path) -> str:
     except GitError:  # a repository without a first commit yet
         commit = "(no commit yet)"
     dirty = [path for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
-             if not (path := line[3:].strip('"')).startswith(OWN_FILES)]
+             if _input(path := line[3:].strip('"'))]
     if not dirty:
         return f"HEAD {commit}"
     shown = ", ".join(dirty[:3]) + (", …" if len(dirty) > 3 else "")

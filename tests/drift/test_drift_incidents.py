@@ -114,6 +114,7 @@ def test_with_a_ledger_remote_incidents_are_drift_entries_on_the_ledger_and_adop
     ledger = ("--ledger-remote", str(remote))
     code, report = drift(repo, "--stack", "staging", "--target", "aws", *ledger)
     [incident] = report["incidents"]
+    assert (code, report["ok"], report["exit"], report["verdict"]) == (1, False, 1, "drift")
     code, again = drift(repo, "--stack", "staging", "--target", "aws", *ledger)  # a repeat sighting: no new entry
     assert [i["id"] for i in again["incidents"]] == [incident["id"]]
     code, out = run("drift", "adopt", incident["id"][:8], "--stack", "staging", "--root", str(repo), *ledger)
