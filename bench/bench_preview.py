@@ -27,24 +27,12 @@ import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+from snapshot import snapshot_and_reexec  # bench/snapshot.py, beside this script
 
 REPO = Path(__file__).resolve().parents[1]
-SNAPSHOT_ENV = "LOCKSTEP_BENCH_SNAPSHOT"
 SOURCE = Path(os.environ.get("LOCKSTEP_BENCH_SOURCE", REPO))  # the repo whose stack files the bench copies
 
-
-def snapshot_and_reexec() -> None:
-    """Re-run this script from a copy of infra/, policies/ and bench/, so edits made meanwhile cannot skew it."""
-    if os.environ.get(SNAPSHOT_ENV):
-        return
-    code = Path(tempfile.mkdtemp(prefix="lockstep-bench-code-"))
-    for top in ("infra", "policies", "bench"):
-        shutil.copytree(REPO / top, code / top, ignore=shutil.ignore_patterns("__pycache__", "venv"))
-    env = {**os.environ, SNAPSHOT_ENV: "1", "PYTHONPATH": str(code), "LOCKSTEP_BENCH_SOURCE": str(REPO)}
-    os.execve(sys.executable, [sys.executable, str(code / "bench" / "bench_preview.py"), *sys.argv[1:]], env)
-
-
-snapshot_and_reexec()
+snapshot_and_reexec(__file__)
 sys.path.insert(0, str(REPO))
 
 from infra.gitinfo import commits  # noqa: E402
