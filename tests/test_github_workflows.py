@@ -169,3 +169,116 @@ def test_every_job_given_a_signing_key_runs_in_an_environment_that_can_hold_it()
             text = yaml.safe_dump(job)
             if "secrets.LEDGER_SIGNING_KEY" in text or "secrets.LOCKSTEP_CACHE_SIGNING_KEY" in text:
                 assert job.get("environment"), f"{path.name}:{name}: a signing key outside any environment"
+
+
+def _pull_request_docs() -> list[tuple[str, dict[str, Any]]]:
+    return [(name, doc) for name, doc in _docs() if "pull_request" in _triggers(doc)]
+
+
+def _runs_pull_request_code(job: dict[str, Any]) -> bool:
+    """Tell whether a job of a pull_request workflow runs the PR's code: it checks the PR out and runs a command."""
+    steps = job.get("steps", [])
+    checks_out = any(str(s.get("uses", "")).startswith("actions/checkout@") or str(s.get("uses", "")).startswith("./")
+                     for s in steps)
+    return checks_out and any("run" in s for s in steps)
+
+
+REPO_WRITE_EXEMPT = {"id-token"}  # OIDC for the read-only preview roles: judged by the preview-environment test
+
+
+def test_no_job_that_runs_pull_request_code_holds_a_write_token_or_a_secret() -> None:
+    """A process started by code under review can outlive the gate into the job's later steps: nothing there writes."""
+    for name, doc in _pull_request_docs():
+        top = doc.get("permissions")
+        assert isinstance(top, dict) and all(v in ("read", "none") for v in top.values()), \
+            f"{name}: the workflow's default permissions must be read-only (a job without its own inherits them)"
+        for job_name, job in doc["jobs"].items():
+            if not _runs_pull_request_code(job):
+                continue
+            perms = job.get("permissions")
+            assert isinstance(perms, dict), f"{name}:{job_name} runs PR code: give it explicit read-only permissions"
+            writes = {k: v for k, v in perms.items() if v not in ("read", "none") and k not in REPO_WRITE_EXEMPT}
+            assert writes == {}, f"{name}:{job_name} runs PR code and may write: {writes}"
+            text = json.dumps(job)
+            if job.get("environment") is None:  # the cloud job's passphrase and roles: only through `preview`
+                assert "secrets." not in text and "github.token" not in text and "id-token" not in perms, \
+                    f"{name}:{job_name} runs PR code and is handed a secret or the token"
+            writers = [s.get("uses") for s in job["steps"] if str(s.get("uses", "")).startswith(
+                ("github/codeql-action/upload-sarif@", "actions/github-script@"))]
+            assert writers == [], f"{name}:{job_name} runs PR code and posts or uploads: {writers}"
+    offline = yaml.safe_load((REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))["jobs"]
+    assert offline["offline"]["permissions"] == {"contents": "read"}
+
+
+def test_the_report_job_checks_out_nothing_runs_no_repository_code_and_reads_the_artifact_as_data() -> None:
+    doc = yaml.safe_load((REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
+    job, offline = doc["jobs"]["report"], doc["jobs"]["offline"]
+    assert job["needs"] == "offline" and "head.repo.full_name == github.repository" in job["if"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write", "security-events": "write"}
+    steps = job["steps"]
+    uses = [str(s.get("uses", "")) for s in steps]
+    assert not any(u.startswith(("actions/checkout@", "./", "actions/cache")) for u in uses), \
+        "the report job checks out nothing and restores nothing: no file of the pull request is in its workspace"
+    assert uses[0].startswith("actions/download-artifact@"), "its only input is the offline job's artifact"
+    [upload] = [s for s in offline["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert steps[0]["with"]["name"] == upload["with"]["name"] and upload["if"] == "always()"
+    runs = [str(s["run"]) for s in steps if "run" in s]
+    executes = re.compile(r"(^|[;&|(`]|\bthen|\bdo|\belse)\s*(\.venv/|\./|(python\d*|pip\d*|lockstep|make|npm|npx|node|"
+                          r"sh|bash|source|\.|eval|exec|chmod)(\s|$))", re.MULTILINE)
+    assert runs and not any(executes.search(run) for run in runs), "a run step of the report job executes a file"
+    assert not any("${{" in run for run in runs), "no expression is expanded into the report job's shell"
+    [script] = [s["with"]["script"] for s in steps if str(s.get("uses", "")).startswith("actions/github-script@")]
+    assert "${{" not in script and "eval" not in script and "require(\"fs\")" in script
+    assert ".slice(0, 65000)" in script and "JSON.parse" not in script
+    checks = next(i for i, s in enumerate(steps) if "run" in s)
+    writers = [i for i, u in enumerate(uses) if u.startswith(("github/codeql-action/upload-sarif@",
+                                                              "actions/github-script@"))]
+    assert len(writers) == 2 and checks < min(writers), "the artifact is checked before anything is posted"
+
+
+def _check_reports(tmp_path: Path, files: dict[str, bytes | str]) -> tuple[int, str, set[str]]:
+    """Run the report job's own check step on an artifact laid out as `files` (a str value: a symlink to it)."""
+    doc = yaml.safe_load((REPO / ".github" / "workflows" / "preview.yml").read_text(encoding="utf-8"))
+    [step] = [s for s in doc["jobs"]["report"]["steps"] if "run" in s]
+    reports = tmp_path / "reports"
+    for rel, content in files.items():
+        path = reports / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.symlink_to(content)
+        else:
+            path.write_bytes(content)
+    done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    left = {str(p.relative_to(reports)) for p in reports.rglob("*")}
+    return done.returncode, done.stdout + done.stderr, left
+
+
+SARIF_OK = json.dumps({"version": "2.1.0", "runs": []}).encode()
+
+
+def test_the_report_job_keeps_the_gates_reports_and_drops_anything_else_an_escaped_process_planted(
+        tmp_path: Path) -> None:
+    if not shutil.which("jq"):
+        pytest.skip("jq (on every GitHub-hosted runner) is not installed here")
+    code, out, left = _check_reports(tmp_path / "good", {"comment.md": b"<!-- lockstep-preview -->\nok\n",
+                                                         "staging.sarif": SARIF_OK, "prod.sarif": SARIF_OK})
+    assert (code, left) == (0, {"comment.md", "staging.sarif", "prod.sarif"}), out
+    planted = tmp_path / "planted"
+    code, out, left = _check_reports(planted, {
+        "comment.md": "/etc/passwd",                       # a symlink: its target would be posted
+        "staging.sarif": b"{\"version\": \"2.1.0\", \"runs\": [",   # not JSON
+        "prod.sarif": b" " * 10_000_001,                   # over code scanning's limit
+        "$(touch pwned).sarif": SARIF_OK,                  # a name that a careless shell would run
+        "nested/evil.js": b"require('child_process').execSync('id')",
+    })
+    assert code == 1 and not (planted / "pwned").exists() and not (planted / "reports" / "pwned").exists(), out
+    assert left == {"comment.md"}, (left, out)
+    assert (planted / "reports" / "comment.md").read_text().startswith("<!-- lockstep-preview -->"), \
+        "a removed comment is replaced by one that says there is no report"
+    for said in ("unexpected file", "staging.sarif is not a SARIF 2.1.0 report", "prod.sarif is not a SARIF",
+                 "comment.md is not a regular file"):
+        assert said in out, (said, out)
+    big = tmp_path / "big"
+    code, out, left = _check_reports(big, {"comment.md": b"x" * 2_000_000})
+    assert code == 0 and (big / "reports" / "comment.md").stat().st_size == 1_000_000 and "larger than 1 MB" in out
