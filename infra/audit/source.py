@@ -59,10 +59,15 @@ def git(root: Path, *args: str, data: bytes | None = None, check: bool = True) -
     return done.stdout
 
 
-def fetch(root: Path, remote: str, branch: str = BRANCH) -> str:
-    """Fetch the ledger branch from `remote` into a ref of its own and return that ref ('' remote: use what is here)."""
+def require_clone(root: Path) -> None:
+    """Raise UsageError unless `root` is (inside) a git clone."""
     if not (root / ".git").exists() and git(root, "rev-parse", "--is-inside-work-tree", check=False).strip() != b"true":
         raise UsageError(f"--root {root}: not a git clone; clone the repository and run the audit there")
+
+
+def fetch(root: Path, remote: str, branch: str = BRANCH) -> str:
+    """Fetch the ledger branch from `remote` into a ref of its own and return that ref ('' remote: use what is here)."""
+    require_clone(root)
     if remote:
         done = subprocess.run(["git", "-C", str(root), "fetch", "-q", "--no-tags", remote,
                                f"+refs/heads/{branch}:{AUDIT_REF}"], capture_output=True, text=True, timeout=300)

@@ -14,6 +14,7 @@ from typing import Any
 
 from infra.audit import chain as chains
 from infra.audit import controls, mainline, source
+from infra.audit import trust as trust_root
 from infra.audit.findings import CHECKS, Finding
 from infra.audit.history import History, fold
 from infra.errors import UsageError
@@ -55,23 +56,33 @@ class Verdict:
 
 
 def request(args: argparse.Namespace) -> Request:
-    """Return the request the command line makes, or raise UsageError naming the bad option."""
+    """Return the request the command line makes (its arguments are checked by `verify`, before any fetch)."""
     trust = Path(args.trust) if getattr(args, "trust", None) else None
-    if trust is not None and not trust.is_file():
-        raise UsageError(f"--trust {trust}: no such file; pass the allowed-signers file you hold for the pipeline's "
-                         "signing key (ssh-keygen ALLOWED SIGNERS format)")
-    held = list(getattr(args, "checkpoint", None) or [])
-    bad = [c for c in held if not chains.valid_checkpoint(c.lower())]
-    if bad:
-        raise UsageError(f"--checkpoint {bad[0]!r}: not a ledger tip; pass the 64-hex entry digest a rollout "
-                         "printed ('ledger tip: entry N HASH') or a 40-hex ledger commit id")
-    return Request(Path(args.root), trust, tuple(c.lower() for c in held), args.since or "",
-                   "" if args.no_fetch else args.ledger_remote, args.ledger_branch, args.main, args.prod,
-                   args.staging)
+    held = tuple(c.lower() for c in getattr(args, "checkpoint", None) or [])
+    return Request(Path(args.root), trust, held, args.since or "", "" if args.no_fetch else args.ledger_remote,
+                   args.ledger_branch, args.main, args.prod, args.staging)
+
+
+def check(req: Request) -> None:
+    """Raise UsageError naming every bad argument of the request, from the clone alone (nothing is fetched)."""
+    problems = trust_root.problems(req.trust) if req.trust is not None else []
+    problems += [f"--checkpoint {c!r}: not a ledger tip; pass the 64-hex entry digest a rollout printed ('ledger "
+                 "tip: entry N HASH') or a 40-hex ledger commit id" for c in req.checkpoints
+                 if not chains.valid_checkpoint(c)]
+    try:
+        source.require_clone(req.root)
+        main_sha = mainline.resolve_main(req.root, req.main)
+        if req.since:
+            mainline.since_filter(req.root, req.since, mainline.population(req.root, main_sha))
+    except UsageError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise UsageError("\n".join(problems))
 
 
 def verify(req: Request) -> Verdict:
-    """Fetch and read the ledger, fold it, run every check; return the verdict."""
+    """Check the arguments, then fetch and read the ledger, fold it, run every check; return the verdict."""
+    check(req)
     ref = source.fetch(req.root, req.remote, req.branch)
     copy = source.read(req.root, ref, req.trust)
     chain = chains.check(copy)

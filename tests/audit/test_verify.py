@@ -82,6 +82,7 @@ def git_refs(clone: Path) -> list[str]:
 @pytest.mark.parametrize("args,expected", [
     (["--since", "not-a-rev"], "--since 'not-a-rev': is neither a commit of this clone nor a date"),
     (["--trust", "/nonexistent/allowed_signers"], "--trust /nonexistent/allowed_signers: no such file"),
+    (["--trust", "/"], "--trust /: is a directory; pass the allowed-signers file itself (e.g. /allowed_signers)"),
     (["--checkpoint", "xyz"], "--checkpoint 'xyz': not a ledger tip"),
     (["--main", "trunk"], "--main trunk: no such branch"),
 ])
@@ -94,6 +95,71 @@ def test_a_usage_error_is_one_clear_line_and_exit_2(recorded: History, tmp_path:
     assert cli.main(["audit", "verify", "--root", str(clone), *args]) == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("action", ["verify", "report"])
+def test_bad_arguments_are_all_refused_before_the_ledger_is_fetched(recorded: History, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     action: str) -> None:
+    from infra import cli
+
+    clone = auditor_clone(recorded, tmp_path)
+    unreachable = ["--ledger-remote", str(tmp_path / "no-such-remote")]  # a fetch would fail with another message
+    assert cli.main(["audit", action, "--root", str(clone), "--since", "not-a-rev", *unreachable]) == 2
+    err = capsys.readouterr().err
+    assert "--since 'not-a-rev': is neither a commit of this clone nor a date" in err and "fetch" not in err, err
+    trust = ["--trust", str(tmp_path), "--checkpoint", "xyz"] if action == "verify" else []
+    assert cli.main(["audit", action, "--root", str(clone), "--since", "2026-13-45", "--main", "trunk", *trust]) == 2
+    err = capsys.readouterr().err
+    said = ["--main trunk: no such branch"] + ([f"--trust {tmp_path}: is a directory", "--checkpoint 'xyz'"]
+                                               if action == "verify" else [])
+    assert all(s in err for s in said) and "Traceback" not in err, err
+    assert "refs/lockstep/audit/ledger" not in git_refs(clone), "nothing was fetched for a request that is refused"
+
+
+TRUST_PROBLEMS = {
+    "empty": ("", ["holds no key (no line at all but comments and blank lines)"]),
+    "comments-only": ("# the pipeline's key\n\n   # rotated 2026-11\n", ["holds no key (no line at all"]),
+    "garbage": ("ledger@lockstep.invalid\nnot a key line at all\n",
+                [":1: has 1 field(s)", ":2: names no key type", "holds no key (only lines that are not keys)"]),
+    "bad-base64": ("ledger@lockstep.invalid ssh-ed25519 AAAA!!notbase64\n", [":1: its ssh-ed25519 key is not base64"]),
+    "pasted-private-key": ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n"
+                           "-----END OPENSSH PRIVATE KEY-----\n",
+                           [":1: is a PEM armour line", ":2: has 1 field(s)", ":3: is a PEM armour line"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRUST_PROBLEMS))
+def test_a_trust_file_without_a_valid_key_is_refused_naming_the_file_and_lines(
+        recorded: History, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    from infra import cli
+
+    text, said = TRUST_PROBLEMS[name]
+    trust = tmp_path / "allowed_signers"
+    trust.write_text(text)
+    clone = auditor_clone(recorded, tmp_path)
+    assert cli.main(["audit", "verify", "--root", str(clone), "--trust", str(trust), "--format", "json"]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    message = doc["errors"][0]["message"]
+    assert doc["ok"] is False and doc["exit"] == 2 and all(f"--trust {trust}{s}" in message or s in message
+                                                          for s in said), message
+    assert "b3BlbnNzaC1rZXktdjEA" not in message, "a line of the trust file is never echoed"
+
+
+def test_a_typo_beside_a_good_key_is_refused_and_options_and_comments_are_accepted(
+        recorded: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from infra import cli
+
+    principal, key_type, key = recorded.trust.read_text().split()[:3]
+    good = f'# the pipeline\n{principal} namespaces="git,file" {key_type} {key} pipeline@ci\n'
+    trust = tmp_path / "allowed_signers"
+    trust.write_text(good + f"{principal} {key_type} {key[:-8]}\n")   # a key cut short when pasted
+    clone = auditor_clone(recorded, tmp_path)
+    assert cli.main(["audit", "verify", "--root", str(clone), "--trust", str(trust)]) == 2
+    err = capsys.readouterr().err
+    assert f"--trust {trust}:3: its " in err and ":2:" not in err, err
+    trust.write_text(good)
+    assert cli.main(["audit", "verify", "--root", str(clone), "--trust", str(trust)]) == 0, capsys.readouterr()
 
 
 def test_since_limits_the_population_but_the_chain_is_checked_whole(recorded: History, tmp_path: Path) -> None:
