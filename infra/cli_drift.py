@@ -1,6 +1,8 @@
 """`lockstep drift`: compare git with every platform's live state; `drift adopt|revert INCIDENT` resolves incidents.
 
-Exit codes: 0 in sync, 1 drift, 3 inconclusive (something could not be read, so nothing is claimed in sync).
+Exit codes: 0 in sync, 1 drift, 2 could not run (a stack that does not load, a ledger that cannot be read or
+written: the report in the asked format says why), 3 inconclusive (something could not be read, so nothing is claimed
+in sync).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infra.errors import LockstepError
+from infra.errors import LockstepError, SpecInvalid, UsageError
 
 ACTIONS = ("adopt", "revert")
 
@@ -49,6 +51,23 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Compare and report; a run that cannot be made is still reported, in the asked format, with exit 2."""
+    from infra.drift import report
+
+    try:
+        verdict, text, summary = _compare(args)
+    except SpecInvalid as exc:
+        return _cannot_run(args, [e.render() for e in exc.errors])
+    except LockstepError as exc:
+        return _cannot_run(args, [str(exc)])
+    sys.stdout.write(text)
+    if args.summary:
+        _write_summary(args.summary, summary)
+    return report.EXIT[verdict]
+
+
+def _compare(args: argparse.Namespace) -> tuple[str, str, str]:
+    """Return the verdict, the report in the asked format, and the Markdown summary."""
     from infra.drift import report
     from infra.drift.attribute import attribute
     from infra.drift.collect import collect
@@ -60,22 +79,43 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     decl = declaration(args.root, args.stack, args.workflow, args.target)
     tolerance = for_stack(decl.root, args.stack)
+    store = None if args.no_record else _store(args, decl.root)
+    glass = None if store is None else _ledger_glass(args, store)  # the ledger is read before the platforms are
     got = collect(decl)
     findings = compare(decl, got, tolerance)
     verdict = str(level_of(findings))
     incidents = []
-    if not args.no_record:
+    if store is not None and glass is not None:
         conclusive = [(name, t) for (name, t), live in got.live.items() if not live.inconclusive]
-        store = _store(args, decl.root)
-        incidents = record(store, args.stack, findings, now_iso(), conclusive, _glass(store, args.stack))
+        incidents = record(store, args.stack, findings, now_iso(), conclusive, glass)
         answered = {i.id: i for i in attribute(decl, incidents, store)}
         incidents = [answered.get(i.id, i) for i in incidents]
     cost = {"calls": got.calls, "resources": got.resources, "seconds": time.perf_counter() - started,
             "read_seconds": got.seconds}
-    sys.stdout.write(report.FORMATS[args.format](verdict, findings, incidents, cost))
+    return (verdict, report.FORMATS[args.format](verdict, findings, incidents, cost),
+            report.markdown(verdict, findings, incidents, cost))
+
+
+def _cannot_run(args: argparse.Namespace, reasons: list[str]) -> int:
+    """Say why on stderr, and write the failure in the asked format (and the summary), so no stale report stays."""
+    from infra.drift import report
+
+    for reason in reasons:
+        print(f"lockstep: {reason}", file=sys.stderr)
+    if args.format != "table":
+        sys.stdout.write(report.FAILED[args.format](args.stack, reasons))
     if args.summary:
-        args.summary.write_text(report.markdown(verdict, findings, incidents, cost), encoding="utf-8")
-    return report.EXIT[verdict]
+        _write_summary(args.summary, report.failed_markdown(args.stack, reasons))
+    return report.CANNOT_RUN
+
+
+def _write_summary(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--summary {path}: cannot be written ({exc.strerror}); name a file in a writable "
+                         "directory") from exc
 
 
 def _resolve(args: argparse.Namespace, action: str, incident_id: str) -> int:
@@ -120,6 +160,19 @@ def _store(args: argparse.Namespace, root: Path) -> Any:
 
     ledger = GitLedger(remote_url(root, args.ledger_remote), args.ledger_branch or BRANCH, Signing.from_env())
     return LedgerIncidentStore(Writer(ledger, args.stack, default_holder()))
+
+
+def _ledger_glass(args: argparse.Namespace, store: Any) -> Callable[[str, str], bool]:
+    """Return the open break-glass windows; a ledger that cannot be read is named by the option that chose it."""
+    try:
+        return _glass(store, args.stack)
+    except LockstepError as exc:
+        if not args.ledger_remote:
+            raise
+        said = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise LockstepError(f"--ledger-remote {args.ledger_remote}: the ledger cannot be read ({said}); name the "
+                            "pipeline's git remote (a name or a URL you can fetch), or drop --ledger-remote to keep "
+                            "incidents under .lockstep/drift") from exc
 
 
 def _glass(store: Any, stack: str) -> Callable[[str, str], bool]:

@@ -97,3 +97,36 @@ def sarif(verdict: str, findings: Sequence[Finding], incidents: Sequence[Inciden
 
 
 FORMATS = {"table": table, "json": as_json, "markdown": markdown, "sarif": sarif}
+CANNOT_RUN = 2  # nothing was compared (or nothing recorded): not a verdict on the platforms
+FAILED_RULE = "drift/cannot-run"
+
+
+def failed_json(stack: str, reasons: Sequence[str]) -> str:
+    """Render a run that could not be made as every command's error document, with drift's keys left empty."""
+    return json.dumps({"ok": False, "exit": CANNOT_RUN, "verdict": "cannot-run", "exit_code": CANNOT_RUN,
+                       "stack": stack, "errors": [{"message": f"lockstep: {r}"} for r in reasons],
+                       "findings": [], "incidents": []}, indent=2) + "\n"
+
+
+def failed_markdown(stack: str, reasons: Sequence[str]) -> str:
+    """Render a run that could not be made as a job summary that says so (never a stale in-sync one)."""
+    return "\n".join([f"## Lockstep drift: COULD NOT RUN ({stack})", "",
+                      "The run did not complete, so it claims nothing about the platforms:", "",
+                      *[f"- {r.replace(chr(10), ' ')}" for r in reasons]]) + "\n"
+
+
+def failed_sarif(stack: str, reasons: Sequence[str]) -> str:
+    """Render a run that could not be made as SARIF: an unsuccessful invocation and one error result per reason."""
+    where = [{"physicalLocation": {"artifactLocation": {"uri": f"Pulumi.{stack}.yaml"}, "region": {"startLine": 1}}}]
+    doc = {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+           "runs": [{"tool": {"driver": {"name": "lockstep-drift", "rules": [{"id": FAILED_RULE}]}},
+                     "invocations": [{"executionSuccessful": False, "exitCode": CANNOT_RUN,
+                                      "toolExecutionNotifications": [{"level": "error", "message": {"text": r}}
+                                                                     for r in reasons]}],
+                     "results": [{"ruleId": FAILED_RULE, "level": "error", "message": {"text": r}, "locations": where}
+                                 for r in reasons],
+                     "properties": {"verdict": "cannot-run"}}]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+FAILED = {"json": failed_json, "markdown": failed_markdown, "sarif": failed_sarif}
