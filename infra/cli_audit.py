@@ -30,7 +30,8 @@ def register(subparsers: Any) -> None:
     _common(report)
     report.add_argument("--format", choices=("markdown", "html", "json"), default="markdown",
                         help="markdown (default), a self-contained html page, or json")
-    report.add_argument("--output", metavar="FILE", default=None, help="write the report here (default: stdout)")
+    report.add_argument("--output", metavar="FILE", default=None,
+                        help="write the report here (default, or '-': stdout)")
     report.set_defaults(func=cmd_report)
 
 

@@ -17,6 +17,7 @@ from infra.errors import SpecError, UsageError
 FORMATS = ("table", "markdown", "json", "sarif")
 USAGE = 2  # the preview could not run as asked (a missing base, an unwritable directory): not a verdict
 STACK = "{stack}"  # in an --output path: one file per stack
+STDOUT = "-"  # as an --output: standard output, as Unix tools read it
 
 
 def register(subparsers: Any) -> None:
@@ -33,8 +34,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--format", action="append", choices=FORMATS, default=None,
                    help="report format (default table); repeat, each with its own --output, for several reports")
     p.add_argument("--output", action="append", type=Path, default=None,
-                   help="write the preceding --format's report here instead of stdout; {stack} in the path "
-                   "writes one file per stack (needed for json and sarif with several stacks)")
+                   help="write the preceding --format's report here instead of stdout ('-': stdout); {stack} in "
+                   "the path writes one file per stack (needed for json and sarif with several stacks)")
     p.add_argument("--engine", choices=("offline", "pulumi"), default="offline",
                    help="offline: Pulumi mocks + the pack in-process; pulumi: the real CLI (Automation API)")
     p.add_argument("--plan-dir", type=Path, default=Path(".lockstep/plans"),
@@ -83,13 +84,15 @@ def reports(formats: Sequence[str] | None, outputs: Sequence[Path] | None, stack
     seen: dict[str, int] = {}
     for i, r in enumerate(pairs):
         if r.output is not None and seen.setdefault(str(r.output), i) != i:
-            problems.append(f"--output {r.output} is given twice: each report needs its own file")
+            problems.append(f"--output {STDOUT} is given twice: only one report can go to stdout; give the others "
+                            "files" if str(r.output) == STDOUT else
+                            f"--output {r.output} is given twice: each report needs its own file")
         if len(stacks) > 1 and r.format in ("json", "sarif") and not r.per_stack:
             problems.append(f"--format {r.format} is one document per stack: with {len(stacks)} stacks give it "
                             f"--output with {STACK} in the path (e.g. out/{STACK}.{r.format})")
     if problems:
         raise UsageError("preview: " + "; ".join(problems))
-    return pairs
+    return [Report(r.format, None if str(r.output) == STDOUT else r.output) for r in pairs]
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

@@ -57,7 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="markdown", help="markdown (default), html or json")
     p.add_argument("--since", default="", metavar="REV|DATE",
                    help="only changes after this commit on main, or on or after this date")
-    p.add_argument("--output", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--output", type=Path, default=None, metavar="FILE",
+                   help="write here instead of stdout ('-': stdout)")
     p.add_argument("--main", default="main", help="the branch the pipeline deploys (default main)")
     p.add_argument("--ledger-remote", default="origin", help="remote (name or URL) to fetch the ledger from")
     p.add_argument("--ledger-branch", default=BRANCH, help=f"ledger branch (default {BRANCH})")
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                    staging=getattr(args, "staging", "staging"))
     text = render(report, fmt)
     output = getattr(args, "output", None)
-    if output is None:
+    if output is None or str(output) == "-":  # '-' is stdout, as Unix tools read it
         sys.stdout.write(text)
         return 0
     try:

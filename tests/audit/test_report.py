@@ -237,3 +237,15 @@ def test_the_command_line_writes_each_format(recorded: History, auditor: Path, d
     assert cli.main(["audit", "report", "--root", str(auditor), "--since", "not-a-rev"]) == 2
     err = capsys.readouterr().err
     assert "--since 'not-a-rev'" in err and "Traceback" not in err
+
+
+def test_output_dash_is_stdout_as_unix_tools_read_it(auditor: Path, doc: dict[str, Any], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["audit", "report", "--root", str(auditor), "--format", "json", "--output", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["releases"] == doc["releases"] and "written to" not in captured.err
+    assert not (tmp_path / "-").exists() and not (auditor / "-").exists()
