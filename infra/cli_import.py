@@ -46,8 +46,9 @@ def _check_adopt(args: argparse.Namespace) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Run discovery and print the report, or adopt the named items."""
+    from infra import imports
     from infra.importer import report
-    from infra.importer.discover import discover
+    from infra.importer.discover import claim, discover
     from infra.importer.overlap import overlap
     from infra.loader import load_repo
 
@@ -63,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not targets:
         raise LockstepError(f"import: stack {args.stack!r} enables none of {', '.join(args.target)}; "
                             f"it enables {', '.join(enabled) or 'no target'}")
-    inv = discover(stack, targets)
+    inv = claim(discover(stack, targets), imports.adopted(repo.root, repo.workflows, stack.name))
     ov = overlap(inv.items)
     if args.action == "discover":
         sys.stdout.write(report.FORMATS[args.format](inv, ov))

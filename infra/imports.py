@@ -43,8 +43,22 @@ class LiveChild:
     live: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
-Imports = Mapping[str, Mapping[str, LiveChild]]  # target -> child role -> live child
+Children = Mapping[str, LiveChild]  # one target's live children of a workflow, by role
+Imports = Mapping[str, Children]  # target -> child role -> live child
 NONE: Imports = MappingProxyType({})
+NO_CHILDREN: Children = MappingProxyType({})
+
+
+def physical_name(children: Children, role: str, lockstep: str, key: str = "name") -> str:
+    """Return the physical name a child has on its platform: the live one its import record keeps, else Lockstep's.
+
+    The one rule every component, live reader and audit lookup applies: each target's `names` (in its
+    translate.py) passes Lockstep's own name for the role as `lockstep`, and `children` from the stack's record.
+    """
+    child = children.get(role)
+    if child is None:
+        return lockstep
+    return child.names.get(key) or lockstep
 
 
 def record_path(workflow_file: str) -> str:
@@ -70,6 +84,11 @@ def read(root: Path, workflow_file: str, stack: str) -> Imports:
         for target, children in found.items()})
 
 
+def children(root: Path, workflow_file: str, stack: str, target: str) -> Children:
+    """Return the live children a stack's record lists for a workflow on one target (none without a record)."""
+    return read(root, workflow_file, stack).get(target) or NO_CHILDREN
+
+
 def _child(raw: Any) -> LiveChild:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise ValueError(f"an import record child must be an object with a non-empty 'id', not {raw!r}")
@@ -85,6 +104,21 @@ def live_values(root: Path, workflows: Sequence[Workflow], stack: str) -> dict[t
     return {(target, naming.logical(wf.name, role)): child.live for wf in workflows
             for target, children in read(root, wf.location.path, stack).items()
             for role, child in children.items() if child.live}
+
+
+def adopted(root: Path, workflows: Sequence[Workflow], stack: str) -> dict[tuple[str, str], str]:
+    """Return the workflow whose record adopts each live resource on a stack, by (target, import ID).
+
+    A record `check` would refuse adopts nothing here: validation reports it, with its line.
+    """
+    out: dict[tuple[str, str], str] = {}
+    for wf in workflows:
+        try:
+            found = read(root, wf.location.path, stack)
+        except ValueError:
+            continue
+        out.update({(target, child.id): wf.name for target, children in found.items() for child in children.values()})
+    return out
 
 
 def digest(root: Path, workflow_file: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from infra.drift.desired import Declaration
+from infra.drift.desired import Declaration, Declared
 from infra.drift.reconcile import Incident, IncidentStore
 from infra.targets.changes import Asked, Change
 
@@ -33,12 +33,12 @@ def attribute(decl: Declaration, incidents: Sequence[Incident], store: IncidentS
               connect: Mapping[str, Mapping[str, Any]] | None = None,
               lookups: Mapping[str, Lookup] | None = None) -> list[Incident]:
     """Look up who changed each incident not yet asked about; store and return the incidents with the answer."""
-    desired = {(d.workflow.name, d.target): d.desired for d in decl.declared}
+    declared = {(d.workflow.name, d.target): d for d in decl.declared}
     todo = [i for i in incidents if i.state in ("open", "break-glass") and not i.changed_by
             and not i.changed_by_note]
     done, asked = [], 0
     for inc in todo:
-        want = desired.get((inc.workflow, inc.target))
+        want = declared.get((inc.workflow, inc.target))
         change = _ask(decl, inc, want, asked, connect or {}, lookups or {})
         if inc.kind in LOOKED_UP and want is not None:
             asked += 1  # a lookup was made (or refused by the bound)
@@ -48,19 +48,19 @@ def attribute(decl: Declaration, incidents: Sequence[Incident], store: IncidentS
     return done
 
 
-def _ask(decl: Declaration, inc: Incident, desired: Any, number: int, connect: Mapping[str, Mapping[str, Any]],
-         lookups: Mapping[str, Lookup]) -> Change:
+def _ask(decl: Declaration, inc: Incident, declared: Declared | None, number: int,
+         connect: Mapping[str, Mapping[str, Any]], lookups: Mapping[str, Lookup]) -> Change:
     if inc.kind not in LOOKED_UP:
         return Change(reason="not looked up: an unmanaged resource belongs to no declared workflow")
-    if desired is None:
+    if declared is None:
         return Change(reason="not looked up: the workflow is not part of this run")
     if number >= MAX_LOOKUPS:
         return Change(reason=f"not looked up: more than {MAX_LOOKUPS} new incidents in one run")
     try:
         ask = lookups.get(inc.target) or lookup(inc.target)
         target_connect = connect.get(inc.target) or _connect_from_env(inc.target)
-        return ask(decl.stack, Asked(inc.workflow, inc.attribute, inc.kind, desired, inc.first_seen,
-                                     inc.cause), target_connect)
+        return ask(decl.stack, Asked(inc.workflow, inc.attribute, inc.kind, declared.desired, inc.first_seen,
+                                     inc.cause, declared.live), target_connect)
     except Exception as exc:  # the audit source is a courtesy: its failure never fails the drift run
         if os.environ.get("LOCKSTEP_DEBUG"):
             raise

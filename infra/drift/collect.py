@@ -30,6 +30,7 @@ class Live:
     desired: Any = None     # normalized live state, when readable
     missing: str = ""       # the platform has no such workflow
     inconclusive: str = ""  # it could not be read or normalized: never "in sync"
+    names: tuple[tuple[str, str], ...] = ()  # (type, live name) of every resource read, to name what differs
 
 
 @dataclass
@@ -64,7 +65,8 @@ def collect(decl: Declaration, connect: Mapping[str, Mapping[str, Any]] | None =
     out = Collected()
     by_target: dict[str, dict[str, Wanted]] = {}
     for d in decl.declared:
-        by_target.setdefault(d.target, {})[d.workflow.name] = Wanted(d.workflow.name, d.desired, d.package_sha256_b64)
+        by_target.setdefault(d.target, {})[d.workflow.name] = Wanted(d.workflow.name, d.desired, d.package_sha256_b64,
+                                                                     d.live)
     def read_target(target: str) -> tuple[LiveRead, float]:
         started = time.perf_counter()
         try:
@@ -99,6 +101,8 @@ def _normalize(target: str, name: str, got: LiveRead) -> Live:
     if name not in got.resources:
         return Live(name, target, inconclusive=got.error or "the reader returned nothing for it")
     try:
-        return Live(name, target, desired=TARGETS[target].normalize(got.resources[name]))
+        observed = got.resources[name]
+        return Live(name, target, desired=TARGETS[target].normalize(observed),
+                    names=tuple((o.type, o.name) for o in observed))
     except NormalizeError as exc:
         return Live(name, target, inconclusive=f"what the platform reports cannot be read back: {exc}")

@@ -16,6 +16,7 @@ from infra.model import Workflow
 from infra.schedule.equivalence import Verdict
 from infra.schedule.workflow_check import check_workflow
 from infra.targets.base import differences
+from infra.targets.registry import TARGETS
 
 DIGEST = "lockstep-digest"
 
@@ -35,6 +36,7 @@ class Finding:
     cause: str = ""      # out-of-band (same release, changed by hand) | not-deployed (another release runs)
     first_diverging: str = ""  # ISO instant of the first fire time that differs, for schedules
     detail: str = ""
+    resource: str = ""   # the live resource that differs, by kind and live name ("Schedule reports/nightly")
 
     def key(self) -> tuple[str, str, str, str]:
         """Return what identifies the same drift across runs."""
@@ -68,7 +70,15 @@ def _pair(d: Declared, live: Live, tolerance: Tolerance) -> list[Finding]:
     diffs = differences(d.desired, live.desired)
     cause = _cause(d.desired, live.desired)
     return [Finding(name, target, "field", tolerance.level(x.canonical, x.declared, x.observed), x.canonical,
-                    x.attribute, x.declared, x.observed, cause) for x in diffs]
+                    x.attribute, x.declared, x.observed, cause, resource=_resource(target, x.attribute, live))
+            for x in diffs]
+
+
+def _resource(target: str, attribute: str, live: Live) -> str:
+    """Return the live resource an attribute is read from, as its kind and live name ("" when not known)."""
+    wanted = TARGETS[target].sources.get(attribute)
+    name = next((n for t, n in live.names if t == wanted), None)
+    return f"{wanted.rsplit(':', 1)[-1]} {name}" if wanted and name else ""
 
 
 def _cause(desired: object, live: object) -> str:

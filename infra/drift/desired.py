@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infra import imports
 from infra.errors import SpecError, SpecInvalid
 from infra.loader import load_repo
 from infra.model import StackConfig, Workflow
@@ -21,6 +22,8 @@ class Declared:
     target: str
     desired: Any
     package_sha256_b64: str | None = None
+    # What its import record adopts on this target: read under their live names.
+    live: imports.Children = field(default_factory=lambda: imports.NO_CHILDREN)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ def declaration(root: Path, stack_name: str, workflows: Sequence[str] = (), targ
                 refused.append((wf.name, t, "; ".join(f"{k}: {v.reason}" for k, v in tr.refused().items())))
                 continue
             package = _package(wf, repo.root, t, cache) if packages else None
-            declared.append(Declared(wf, t, tr.desired, package))
+            live = imports.children(repo.root, wf.location.path, stack.name, t)
+            declared.append(Declared(wf, t, tr.desired, package, live))
     return Declaration(repo.root, stack, tuple(declared), tuple(refused), deployed)
 
 

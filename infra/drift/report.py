@@ -28,8 +28,9 @@ def _line(f: Finding) -> tuple[str, ...]:
     live = _show(f.live) if f.kind in ("field", "cross-target") else f.detail
     extra = f" first diverging fire {f.first_diverging}" if f.first_diverging else ""
     cause = f" [{f.cause}]" if f.cause else ""
+    where = f" on {f.resource}" if f.resource else ""
     return (f.level, f.workflow or "-", f.target, _what(f),
-            _show(f.desired) if f.kind in ("field", "cross-target") else "", f"{live}{extra}{cause}")
+            _show(f.desired) if f.kind in ("field", "cross-target") else "", f"{live}{extra}{cause}{where}")
 
 
 def table(verdict: str, findings: Sequence[Finding], incidents: Sequence[Incident], cost: Mapping[str, Any]) -> str:
@@ -87,8 +88,10 @@ def sarif(verdict: str, findings: Sequence[Finding], incidents: Sequence[Inciden
     """Render findings as SARIF 2.1.0 results (one rule per finding kind)."""
     results = [{"ruleId": f"drift/{f.kind}", "level": SARIF_LEVEL.get(f.level, "warning"),
                 "message": {"text": f"{f.workflow or '-'} on {f.target}: {_what(f)}: git {_show(f.desired)}, "
-                                    f"live {_show(f.live) if f.kind in ('field', 'cross-target') else f.detail}"},
-                "properties": {"cause": f.cause, "first_diverging": f.first_diverging}} for f in findings]
+                                    f"live {_show(f.live) if f.kind in ('field', 'cross-target') else f.detail}"
+                                    + (f" ({f.resource})" if f.resource else "")},
+                "properties": {"cause": f.cause, "first_diverging": f.first_diverging, "resource": f.resource}}
+               for f in findings]
     doc = {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
            "runs": [{"tool": {"driver": {"name": "lockstep-drift", "rules": [
                {"id": f"drift/{k}"} for k in sorted({f.kind for f in findings})]}},

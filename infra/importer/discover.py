@@ -7,6 +7,7 @@ expression has a canonical form; otherwise the item says why not.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import re
@@ -100,6 +101,15 @@ def discover(stack: StackConfig, targets: Sequence[str], connect: Mapping[str, M
             out.calls[got.target] = got.calls
     out.items.sort(key=lambda i: i.key)
     return out
+
+
+def claim(inv: Inventory, adopted: Mapping[tuple[str, str], str]) -> Inventory:
+    """Mark every item an import record adopts as managed by its workflow (its stamps come with the next deploy)."""
+    for n, item in enumerate(inv.items):
+        workflow = adopted.get((item.found.target, item.found.live_id))
+        if workflow and not item.found.managed:
+            inv.items[n] = dataclasses.replace(item, found=dataclasses.replace(item.found, managed=workflow))
+    return inv
 
 
 def normalize(found: Discovered) -> Item:

@@ -104,6 +104,7 @@ class DriftReader:
 
     def read(self, stack: StackConfig, wf: Workflow, target: str) -> Live | Unreadable:
         """Read one workflow through the target's vendor SDK; any failure is Unreadable (inconclusive)."""
+        from infra import imports
         from infra.drift.collect import connect_from_env, reader
         from infra.targets.liveread import Wanted
         from infra.targets.registry import TARGETS
@@ -114,7 +115,8 @@ class DriftReader:
             if target == "aws":  # the platform reports the package hash: compare it with what the program deploys
                 from infra.bundle import bundle
                 package = bundle(wf, self.root, target).sha256_b64
-            got = reader(target)(stack, {wf.name: Wanted(wf.name, desired, package)}, connect_from_env(target))
+            live = imports.children(self.root, wf.location.path, stack.name, target)  # adopted: live names
+            got = reader(target)(stack, {wf.name: Wanted(wf.name, desired, package, live)}, connect_from_env(target))
         except Exception as exc:
             return Unreadable(f"{target} reader failed: {type(exc).__name__}: {exc}")
         if got.error or wf.name in got.unreadable:

@@ -231,6 +231,11 @@ class Target(Protocol):
         """Return the workflow's desired state on this target and each canonical field's fidelity."""
         ...
 
+    @property
+    def sources(self) -> Mapping[str, str]:
+        """Return, per Desired attribute, the type of the resource `normalize` reads it from (empty: unknown)."""
+        ...
+
     def normalize(self, observed: Sequence[Observed]) -> Any:
         """Return the desired state the observed resources of one workflow realise (raises NormalizeError)."""
         ...

@@ -8,8 +8,10 @@ returns a Change with an empty principal and the reason; it never raises past dr
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from infra.imports import NO_CHILDREN, Children
 
 LOOKBACK = dt.timedelta(days=90)  # CloudTrail's event history holds 90 days; the Activity Log keeps 90 too
 
@@ -24,6 +26,8 @@ class Asked:
     desired: Any          # the typed desired state (names the region, project, location or host)
     first_seen: str       # ISO instant, UTC: the change happened before it
     cause: str = ""       # "out-of-band" (changed by hand) or "not-deployed" (another release runs)
+    # The children its import record adopts on the target: the lookup names them by their live names.
+    live: Children = field(default_factory=lambda: NO_CHILDREN)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from infra.imports import NO_CHILDREN, Children
 from infra.targets.base import Observed
 
 T = TypeVar("T")
@@ -31,6 +32,8 @@ class Wanted:
     workflow: str
     desired: Any
     package_sha256_b64: str | None = None  # the package the program would deploy, where the platform reports one
+    # The children its import record adopts on this target: they keep their live names (the target's `names`).
+    live: Children = field(default_factory=lambda: NO_CHILDREN)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from infra.model import StackConfig, Workflow
@@ -22,6 +23,8 @@ class TargetSpec:
     translate: Callable[[Workflow, StackConfig], Translation[Any]]
     normalize: Callable[[Sequence[Observed]], Any]
     load_component: Callable[[], ComponentClass]
+    # Desired attribute -> the type of the live resource it is read from (drift names that resource); may be empty.
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def component(self) -> ComponentClass:
         """Return the Pulumi component class (this imports the provider SDK)."""

@@ -2,17 +2,21 @@
 
 The program runs under Pulumi's mocks exactly as the gate runs it; each registered resource the drift readers read
 is then created through boto3, the Google Cloud clients or the Azure management clients with the registered input
-properties (ARNs and IDs the mocks cannot know are taken from the emulator's answers).
+properties (ARNs and IDs the mocks cannot know are taken from the emulator's answers). A resource that exists
+already under the registered name (an adopted one: its import record keeps the live name) is updated to the
+registered inputs instead, as `pulumi up` imports it and then updates it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from infra import imports
 from infra.bundle import bundle
 from infra.model import StackConfig, Workflow
 from infra.preflight.capture import Registration
@@ -29,9 +33,9 @@ _CACHE: dict[tuple[str, str, str, str], dict[str, list[dict[str, Any]]]] = {}
 def registered(root: Path, stack: StackConfig, wf: Workflow, target: str) -> dict[str, list[dict[str, Any]]]:
     """Return the custom resources the program registers for one workflow on one target: type -> [inputs].
 
-    Cached per (workflow, spec digest, stack, target): the same declaration registers the same inputs.
+    Cached per (workflow, spec digest, import record, stack, target): the same declaration registers the same inputs.
     """
-    key = (wf.name, wf.digest, stack.name, target)
+    key = (wf.name, wf.digest + imports.digest(root, wf.location.path), stack.name, target)
     if key not in _CACHE:
         _CACHE[key] = _registered(root, stack, wf, target)
     return _CACHE[key]
@@ -72,26 +76,46 @@ def seed_aws(aws: Callable[[str], Any], root: Path, wf: Workflow, regs: Mapping[
     roles = {r["name"]: iam.create_role(RoleName=r["name"], AssumeRolePolicyDocument=r["assumeRolePolicy"])["Role"]
              ["Arn"] for r in regs["aws:iam/role:Role"]}
     f = _one(regs, "aws:lambda/function:Function")
-    created = lam.create_function(
-        FunctionName=f["name"], Runtime=f["runtime"], Role=next(a for n, a in roles.items() if n.endswith("-exec")),
-        Handler=f["handler"], Code={"ZipFile": bundle(wf, root, "aws").path.read_bytes()}, Timeout=f["timeout"],
-        MemorySize=f["memorySize"], Environment={"Variables": f["environment"]["variables"]}, Tags=f["tags"],
-        Description=f["description"])
+    created = _function(lam, f, next(a for n, a in roles.items() if n.endswith("-exec")),
+                        bundle(wf, root, "aws").path.read_bytes())
     if f.get("reservedConcurrentExecutions") is not None:
         lam.put_function_concurrency(FunctionName=f["name"],
                                      ReservedConcurrentExecutions=f["reservedConcurrentExecutions"])
     inv = _one(regs, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):  # moto appends on a second put
+        lam.delete_function_event_invoke_config(FunctionName=f["name"])
     lam.put_function_event_invoke_config(FunctionName=f["name"], MaximumRetryAttempts=inv["maximumRetryAttempts"],
                                          MaximumEventAgeInSeconds=inv["maximumEventAgeInSeconds"])
     t = _one(regs, "aws:sns/topic:Topic")
     topic = sns.create_topic(Name=t["name"], Tags=[{"Key": k, "Value": v} for k, v in t["tags"].items()])["TopicArn"]
     for s in regs.get("aws:sns/topicSubscription:TopicSubscription", []):
         sns.subscribe(TopicArn=topic, Protocol=s["protocol"], Endpoint=s["endpoint"])
-    g = _one(regs, "aws:scheduler/scheduleGroup:ScheduleGroup")
-    sch.create_schedule_group(Name=g["name"], Tags=[{"Key": k, "Value": v} for k, v in g["tags"].items()])
+    for g in regs.get("aws:scheduler/scheduleGroup:ScheduleGroup", []):  # none: an adopted schedule's shared group
+        tags = [{"Key": k, "Value": v} for k, v in g["tags"].items()]
+        try:
+            sch.create_schedule_group(Name=g["name"], Tags=tags)
+        except sch.exceptions.ConflictException:
+            sch.tag_resource(ResourceArn=sch.get_schedule_group(Name=g["name"])["Arn"], Tags=tags)
     s = _one(regs, "aws:scheduler/schedule:Schedule")
-    sch.create_schedule(**schedule_args(s, created["FunctionArn"],
-                                        next(a for n, a in roles.items() if n.endswith("-scheduler"))))
+    args = schedule_args(s, created["FunctionArn"], next(a for n, a in roles.items() if n.endswith("-scheduler")))
+    try:
+        sch.create_schedule(**args)
+    except sch.exceptions.ConflictException:
+        sch.update_schedule(**args)
+
+
+def _function(lam: Any, f: Mapping[str, Any], role: str, package: bytes) -> dict[str, Any]:
+    """Create the function, or update an existing one to the registered inputs; return its configuration."""
+    config = dict(Runtime=f["runtime"], Role=role, Handler=f["handler"], Timeout=f["timeout"],
+                  MemorySize=f["memorySize"], Environment={"Variables": f["environment"]["variables"]},
+                  Description=f["description"])
+    try:
+        return dict(lam.create_function(FunctionName=f["name"], Code={"ZipFile": package}, Tags=f["tags"], **config))
+    except lam.exceptions.ResourceConflictException:
+        lam.update_function_code(FunctionName=f["name"], ZipFile=package)
+        done = dict(lam.update_function_configuration(FunctionName=f["name"], **config))
+        lam.tag_resource(Resource=done["FunctionArn"], Tags=f["tags"])
+        return done
 
 
 def schedule_args(s: Mapping[str, Any], function_arn: str, role_arn: str) -> dict[str, Any]:
@@ -111,21 +135,27 @@ def schedule_args(s: Mapping[str, Any], function_arn: str, role_arn: str) -> dic
 
 def seed_gcp(gcp: Mapping[str, Any], regs: Mapping[str, list[dict[str, Any]]]) -> None:
     """Create the workflow's scheduler job, function and e-mail notification channels."""
+    from google.api_core import exceptions as gexc
     from google.cloud import functions_v2, monitoring_v3, scheduler_v1
 
     j, f = _one(regs, "gcp:cloudscheduler/job:Job"), _one(regs, "gcp:cloudfunctionsv2/function:Function")
     where = f"projects/{f['project']}/locations/{j['region']}"
     r = j["retryConfig"]
-    scheduler_v1.CloudSchedulerClient(**gcp).create_job(parent=where, job=scheduler_v1.Job(
+    job = scheduler_v1.Job(
         name=f"{where}/jobs/{j['name']}", description=j["description"], schedule=j["schedule"],
         time_zone=j.get("timeZone") or "", attempt_deadline=_seconds(j["attemptDeadline"]),
         retry_config=scheduler_v1.RetryConfig(
             retry_count=r["retryCount"], min_backoff_duration=_seconds(r["minBackoffDuration"]),
             max_backoff_duration=_seconds(r["maxBackoffDuration"]), max_doublings=r["maxDoublings"],
             max_retry_duration=_seconds(r["maxRetryDuration"])),
-        http_target=scheduler_v1.HttpTarget(uri=f"https://{j['region']}-{f['project']}.run.app/", http_method="POST")))
+        http_target=scheduler_v1.HttpTarget(uri=f"https://{j['region']}-{f['project']}.run.app/", http_method="POST"))
+    jobs = scheduler_v1.CloudSchedulerClient(**gcp)
+    try:
+        jobs.create_job(parent=where, job=job)
+    except gexc.Conflict:  # adopted: `pulumi up` imports it, then updates it to the registered inputs
+        jobs.update_job(job=job, update_mask={"paths": JOB_FIELDS})
     s, b = f["serviceConfig"], f["buildConfig"]
-    functions_v2.FunctionServiceClient(**gcp).create_function(parent=where, function_id=f["name"], function=dict(
+    function = dict(
         name=f"{where}/functions/{f['name']}", labels=f["labels"], description=f["description"],
         build_config={"runtime": b["runtime"], "entry_point": b["entryPoint"]},
         service_config={
@@ -135,12 +165,21 @@ def seed_gcp(gcp: Mapping[str, Any], regs: Mapping[str, list[dict[str, Any]]]) -
             "available_memory": s["availableMemory"], "available_cpu": s.get("availableCpu") or "",
             "secret_environment_variables": [{"key": x["key"], "secret": x["secret"], "version": x["version"],
                                               "project_id": f["project"]}
-                                             for x in s.get("secretEnvironmentVariables", [])]})).result()
+                                             for x in s.get("secretEnvironmentVariables", [])]})
+    fns = functions_v2.FunctionServiceClient(**gcp)
+    try:
+        fns.create_function(parent=where, function_id=f["name"], function=function).result()
+    except gexc.Conflict:
+        fns.update_function(function=function, update_mask={"paths": FUNCTION_FIELDS}).result()
     channels = monitoring_v3.NotificationChannelServiceClient(**{k: v for k, v in gcp.items() if k != "transport"})
     for c in regs.get("gcp:monitoring/notificationChannel:NotificationChannel", []):
         channels.create_notification_channel(name=f"projects/{f['project']}", notification_channel={
             "type_": c["type"], "display_name": c["displayName"], "labels": c["labels"],
             "user_labels": c["userLabels"]})
+
+
+JOB_FIELDS = ["description", "schedule", "time_zone", "attempt_deadline", "retry_config", "http_target"]
+FUNCTION_FIELDS = ["labels", "description", "build_config", "service_config"]
 
 
 def _seconds(text: str) -> dict[str, int]:

@@ -119,7 +119,8 @@ def test_the_table_markdown_and_sarif_reports_name_the_drifted_field(repo: Path,
     code, table = run(*args)
     lines = table.splitlines()
     assert code == 1 and lines[0].split() == ["LEVEL", "WORKFLOW", "TARGET", "FIELD", "GIT", "LIVE"]
-    assert lines[1].split() == ["drift", WF, "aws", "timeout", "(timeout_s)", "300", "600", "[out-of-band]"]
+    assert lines[1].split() == ["drift", WF, "aws", "timeout", "(timeout_s)", "300", "600", "[out-of-band]", "on",
+                                "Function", BASE]
     assert lines[-1].startswith("lockstep drift: drift — ") and "API calls for" in lines[-1]
     _code, md = run(*args, "--format", "markdown")
     assert md.startswith("## Lockstep drift: DRIFT\n") and f"| drift | {WF} | aws | timeout (timeout_s) | 300 |" in md

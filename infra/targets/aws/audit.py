@@ -1,7 +1,8 @@
 """Say who changed a workflow's AWS resource: CloudTrail's LookupEvents, one call per incident.
 
-LookupEvents takes one lookup attribute: the resource name. The schedule, its group and the function share the
-workflow's physical name, the alert topic has its own. Of the events before the incident was first seen, the
+LookupEvents takes one lookup attribute: the resource name: the schedule's for a schedule field, the alert
+topic's for notifications, the function's otherwise, by the names the component gives them (`translate.names`: an
+adopted schedule or function keeps its live name). Of the events before the incident was first seen, the
 newest write whose operation changes the drifted field names the principal (the caller's ARN from the event's
 `userIdentity`). CloudTrail delivers events minutes late, so a change made just before the run may not be there
 yet; the incident then says so.
@@ -16,18 +17,19 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra import naming
 from infra.model import StackConfig
-from infra.targets.aws.live import RETRIES, base_name
+from infra.targets.aws.live import RETRIES
+from infra.targets.aws.translate import names
 from infra.targets.changes import Asked, Change, iso, window
 
 SOURCE = "CloudTrail"
 SCHEDULE_EVENTS = ("UpdateSchedule", "CreateSchedule", "DeleteSchedule")
 FUNCTION_EVENTS = ("UpdateFunctionConfiguration", "CreateFunction", "DeleteFunction")
 # The operations that change each field (CloudTrail's Lambda event names carry an API-version suffix).
+SCHEDULE_FIELDS = ("schedule_expression", "schedule_timezone", "start_date", "end_date", "scheduler_retries",
+                   "scheduler_max_event_age_s")
 EVENTS: Mapping[str, tuple[str, ...]] = {
-    **{f: SCHEDULE_EVENTS for f in ("schedule_expression", "schedule_timezone", "start_date", "end_date",
-                                    "scheduler_retries", "scheduler_max_event_age_s")},
+    **{f: SCHEDULE_EVENTS for f in SCHEDULE_FIELDS},
     **{f: FUNCTION_EVENTS for f in ("timeout_s", "memory_mb", "env", "secrets", "runtime", "entry", "stamps")},
     "code_digest": ("UpdateFunctionCode", "CreateFunction"),
     "reserved_concurrency": ("PutFunctionConcurrency", "DeleteFunctionConcurrency"),
@@ -41,8 +43,9 @@ TOPIC_FIELDS = ("email_subscriptions", "webhook_secrets")
 
 def changed_by(stack: StackConfig, asked: Asked, connect: Mapping[str, Any], client: Any = None) -> Change:
     """Return who last changed the drifted field before the incident was first seen, per CloudTrail."""
-    name = naming.physical("lockstep", stack.name, asked.workflow, "alerts", limit=256) \
-        if asked.attribute in TOPIC_FIELDS else base_name(stack, asked.workflow)
+    n = names(stack.name, asked.workflow, asked.live)
+    name = n.topic if asked.attribute in TOPIC_FIELDS else n.schedule if asked.attribute in SCHEDULE_FIELDS \
+        else n.function
     start, end = window(asked.first_seen)
     trail = client or boto3.client("cloudtrail", region_name=asked.desired.region, config=RETRIES,
                                    **{k: v for k, v in connect.items() if k not in ("regions", "reads")})

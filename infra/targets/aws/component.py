@@ -22,7 +22,7 @@ from infra.bundle import SHIM_HANDLER, bundle
 from infra.model import Workflow as Wf
 from infra.stamps import CODE_ENV, ENTRY_ENV, SECRETS_ENV, as_env, describe, with_commit
 from infra.targets.aws.normalize import WEBHOOK_TAG
-from infra.targets.aws.translate import AwsDesired, translate
+from infra.targets.aws.translate import AwsDesired, names, translate
 from infra.targets.base import Context
 
 TYPE = "lockstep:aws:Workflow"
@@ -86,8 +86,8 @@ class Workflow(pulumi.ComponentResource):
         self._d = translate(wf, ctx.stack).desired  # everything deployed below comes from here
         self._wf, self._ctx, self._tags = wf, ctx, with_commit(self._d.stamps, ctx.commit)
         self._region = self._d.region
-        self._base = naming.physical("lockstep", ctx.stack.name, wf.name, limit=64)
         self._live = ctx.live("aws")  # children that exist live keep their names and are imported
+        self._names = names(ctx.stack.name, wf.name, self._live)
         self._function()
         self._schedule()
         self._alerts()
@@ -98,18 +98,12 @@ class Workflow(pulumi.ComponentResource):
         live = self._live.get(role)
         return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
 
-    def _live_name(self, role: str, default: str, key: str = "name") -> str:
-        """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
-        live = self._live.get(role)
-        return live.names[key] if live else default
-
     def _phys(self, role: str, limit: int = 64) -> str:
         return naming.physical("lockstep", self._ctx.stack.name, self._wf.name, role, limit=limit)
 
     def _function(self) -> None:
         wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
-        function_name = self._live_name("function", self._base)
-        self.log_group = aws.cloudwatch.LogGroup(n(wf.name, "logs"), name=f"/aws/lambda/{function_name}",
+        self.log_group = aws.cloudwatch.LogGroup(n(wf.name, "logs"), name=self._names.logs,
                                                  retention_in_days=LOG_RETENTION_DAYS, tags=tags,
                                                  opts=self._child("logs"))
         self.exec_role = aws.iam.Role(n(wf.name, "exec"), name=self._phys("exec"), tags=tags, opts=self._child(),
@@ -124,7 +118,7 @@ class Workflow(pulumi.ComponentResource):
         if d.secrets:
             env[SECRETS_ENV] = json.dumps(dict(d.secrets), sort_keys=True)
         self.function = aws.lambda_.Function(
-            n(wf.name, "function"), name=function_name, role=self.exec_role.arn, runtime=d.runtime,
+            n(wf.name, "function"), name=self._names.function, role=self.exec_role.arn, runtime=d.runtime,
             handler=SHIM_HANDLER["aws"], code=pulumi.FileArchive(str(package.path)),
             source_code_hash=package.sha256_b64, memory_size=d.memory_mb, timeout=d.timeout_s,
             reserved_concurrent_executions=d.reserved_concurrency,
@@ -148,7 +142,7 @@ class Workflow(pulumi.ComponentResource):
             n(wf.name, "scheduler-policy"), role=self.scheduler_role.id, opts=self._child(),
             policy=pulumi.Output.all(self.function.arn, self.dlq.arn).apply(lambda a: scheduler_policy(a[0], a[1])))
         self.schedule = aws.scheduler.Schedule(
-            n(wf.name, "schedule"), name=self._live_name("schedule", self._base), group_name=self._group(),
+            n(wf.name, "schedule"), name=self._names.schedule, group_name=self._group(),
             description=describe(tags),
             schedule_expression=d.schedule_expression, schedule_expression_timezone=d.schedule_timezone,
             start_date=d.start_date, end_date=d.end_date, state="ENABLED",
@@ -169,12 +163,11 @@ class Workflow(pulumi.ComponentResource):
         adopted schedule stays in its live group (moving it would replace it); that group is this workflow's child
         only when the record imports it too, since a shared group holds other schedules.
         """
-        live_group = self._live_name("schedule", self._base, "group")
         self.group: aws.scheduler.ScheduleGroup | None = None
-        if "schedule" in self._live and "schedules" not in self._live:
-            return live_group
+        if not self._names.owns_group:
+            return self._names.group
         self.group = aws.scheduler.ScheduleGroup(
-            naming.logical(self._wf.name, "schedules"), name=self._live_name("schedules", live_group),
+            naming.logical(self._wf.name, "schedules"), name=self._names.group,
             tags=self._tags, opts=self._child("schedules"))
         return self.group.name
 
@@ -182,7 +175,7 @@ class Workflow(pulumi.ComponentResource):
         wf, d, n, tags = self._wf, self._d, naming.logical, self._tags
         webhooks = " ".join(d.webhook_secrets)
         topic_tags = {**tags, **({WEBHOOK_TAG: webhooks} if webhooks else {})}
-        self.topic = aws.sns.Topic(n(wf.name, "alerts"), name=self._phys("alerts", 256), tags=topic_tags,
+        self.topic = aws.sns.Topic(n(wf.name, "alerts"), name=self._names.topic, tags=topic_tags,
                                    opts=self._child())
         alarm: dict[str, Any] = {"namespace": "AWS/Lambda", "statistic": "Sum", "period": 60, "evaluation_periods": 1,
                  "threshold": 0, "comparison_operator": "GreaterThanThreshold", "treat_missing_data": "notBreaching",

@@ -25,6 +25,7 @@ from infra import naming
 from infra.model import StackConfig
 from infra.targets.aws.normalize import FUNCTION, INVOKE_CONFIG, PROVIDER, SCHEDULE, SUBSCRIPTION, TOPIC
 from infra.targets.aws.translate import AwsDesired
+from infra.targets.aws.translate import names as physical_names
 from infra.targets.base import Observed
 from infra.targets.common import iso_utc
 from infra.targets.discovered import Discovered, Discovery, code_of
@@ -76,18 +77,13 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     read_each(out, readable, lambda w: _workflow(clients, stack, w, topics.get(w.desired.region)), _why)
     out.resources_read -= len(out.resources)  # the provider entry (the region) is no API resource
     regions = sorted({w.desired.region for w in wanted.values()} | ({stack.aws.region} if stack.aws else set()))
-    claimed = {base_name(stack, w) for w in wanted}
+    claimed = {physical_names(stack.name, w.workflow, w.live).group for w in wanted.values()}
     for region in regions:
         try:
             out.unmanaged.extend(_unmanaged(clients("scheduler", region), stack, claimed))
         except (ClientError, BotoCoreError) as exc:
             out.error = f"listing schedule groups in {region}: {_why(exc)}"
     return out
-
-
-def base_name(stack: StackConfig, workflow: str) -> str:
-    """Return the physical name the component gives the function, schedule and schedule group."""
-    return naming.physical("lockstep", stack.name, workflow, limit=64)
 
 
 @dataclass
@@ -148,24 +144,23 @@ def _topic(clients: _Clients, region: str, topic_arn: str,
 
 def _workflow(clients: _Clients, stack: StackConfig, want: Wanted, topics: _Topics | None) -> list[Observed]:
     d: AwsDesired = want.desired
-    base = base_name(stack, want.workflow)
+    n = physical_names(stack.name, want.workflow, want.live)
     sch, lam = clients("scheduler", d.region), clients("lambda", d.region)
-    schedule = _get(lambda: sch.get_schedule(Name=base, GroupName=base), f"schedule {base}")
-    function = _get(lambda: lam.get_function(FunctionName=base), f"Lambda function {base}")
+    schedule = _get(lambda: sch.get_schedule(Name=n.schedule, GroupName=n.group), f"schedule {n.group}/{n.schedule}")
+    function = _get(lambda: lam.get_function(FunctionName=n.function), f"Lambda function {n.function}")
     try:
-        invoke = lam.get_function_event_invoke_config(FunctionName=base)
+        invoke = lam.get_function_event_invoke_config(FunctionName=n.function)
     except ClientError as exc:
         if _code(exc) not in NOT_FOUND:
             raise
         invoke = {}  # deleted by hand: the platform's defaults apply, which normalize reads as such
     account = str(function["Configuration"]["FunctionArn"]).split(":")[4]
-    topic = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=256)
-    topic_arn = f"arn:aws:sns:{d.region}:{account}:{topic}"
+    topic_arn = f"arn:aws:sns:{d.region}:{account}:{n.topic}"
     tags, subs = _topic(clients, d.region, topic_arn, topics)
     return [Observed(PROVIDER, "provider", {"region": d.region}),
-            Observed(SCHEDULE, base, _schedule_props(schedule)),
-            Observed(FUNCTION, base, _function_props(function, want.package_sha256_b64)),
-            Observed(INVOKE_CONFIG, base, {"maximumRetryAttempts": invoke.get("MaximumRetryAttempts"),
+            Observed(SCHEDULE, f"{n.group}/{n.schedule}", _schedule_props(schedule)),
+            Observed(FUNCTION, n.function, _function_props(function, want.package_sha256_b64)),
+            Observed(INVOKE_CONFIG, n.function, {"maximumRetryAttempts": invoke.get("MaximumRetryAttempts"),
                                              "maximumEventAgeInSeconds": invoke.get("MaximumEventAgeInSeconds")}),
             Observed(TOPIC, topic_arn, {"tags": tags}),
             *(Observed(SUBSCRIPTION, str(s.get("SubscriptionArn")),

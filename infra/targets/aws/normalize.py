@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from infra.stamps import CODE_ENV, ENTRY_ENV, SECRETS_ENV
 from infra.targets.aws import facts
@@ -17,6 +19,14 @@ INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 WEBHOOK_TAG = "lockstep-webhook-secrets"
+# Which live resource each AwsDesired attribute is read from, so drift can name the resource that differs.
+_ON_SCHEDULE = ("schedule_expression", "schedule_timezone", "start_date", "end_date", "scheduler_retries",
+                "scheduler_max_event_age_s")
+_ON_INVOKE_CONFIG = ("lambda_retries", "lambda_max_event_age_s")
+_ON_TOPIC = ("email_subscriptions", "webhook_secrets")
+SOURCES: Mapping[str, str] = MappingProxyType({
+    f.name: SCHEDULE if f.name in _ON_SCHEDULE else INVOKE_CONFIG if f.name in _ON_INVOKE_CONFIG
+    else TOPIC if f.name in _ON_TOPIC else FUNCTION for f in dataclasses.fields(AwsDesired) if f.name != "region"})
 
 
 def normalize(observed: Sequence[Observed]) -> AwsDesired:

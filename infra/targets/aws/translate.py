@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from infra import naming
+from infra.imports import NO_CHILDREN, Children, physical_name
 from infra.model import StackConfig, Workflow
 from infra.schedule.translate import Native, Refusal
 from infra.schedule.translate import translate as translate_schedule
@@ -43,6 +45,33 @@ class AwsDesired:
         """Return the schedule as the fire-time model evaluates it (expression, zone, StartDate/EndDate)."""
         bounds = {k: v for k, v in (("StartDate", self.start_date), ("EndDate", self.end_date)) if v}
         return Native("aws", self.schedule_expression, self.schedule_timezone, bounds)
+
+
+@dataclass(frozen=True)
+class AwsNames:
+    """The physical names of one workflow's AWS children on a stack, as the component gives them."""
+
+    function: str
+    logs: str
+    schedule: str
+    group: str
+    owns_group: bool  # False when an adopted schedule stays in a live group its record does not adopt (shared)
+    topic: str
+
+
+def names(stack: str, workflow: str, live: Children = NO_CHILDREN) -> AwsNames:
+    """Return the physical names of a workflow's children: Lockstep's, or the live ones its import record keeps.
+
+    The component deploys under these names, and the live reader and the CloudTrail lookup look them up by them.
+    """
+    base = naming.physical("lockstep", stack, workflow, limit=64)
+    function = physical_name(live, "function", base)
+    group = physical_name(live, "schedule", base, "group")
+    return AwsNames(function=function, logs=physical_name(live, "logs", f"/aws/lambda/{function}"),
+                    schedule=physical_name(live, "schedule", base),
+                    group=physical_name(live, "schedules", group),
+                    owns_group="schedule" not in live or "schedules" in live,
+                    topic=naming.physical("lockstep", stack, workflow, "alerts", limit=256))
 
 
 def translate(wf: Workflow, stack: StackConfig) -> Translation[AwsDesired]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra.targets.base import ComponentClass, ResourceChecks
 from infra.targets.gcp import checks, facts
-from infra.targets.gcp.normalize import normalize
+from infra.targets.gcp.normalize import SOURCES, normalize
 from infra.targets.gcp.translate import translate
 from infra.targets.spec import TargetSpec
 
@@ -17,4 +17,4 @@ def _component() -> ComponentClass:
 
 TARGET = TargetSpec("gcp", "GCP", facts.RESOURCES,
                     ResourceChecks(checks.public_access, checks.privileges, checks.artifact),
-                    facts.RESERVED_ENV, translate, normalize, _component)
+                    facts.RESERVED_ENV, translate, normalize, _component, SOURCES)

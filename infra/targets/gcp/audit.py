@@ -21,7 +21,8 @@ from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2
 
 from infra.model import StackConfig  # noqa: E402
 from infra.targets.changes import Asked, Change, iso, window  # noqa: E402
-from infra.targets.gcp.live import RETRY, base_name  # noqa: E402
+from infra.targets.gcp.live import RETRY  # noqa: E402
+from infra.targets.gcp.translate import names  # noqa: E402
 
 SOURCE = "Cloud Audit Logs"
 ACTIVITY_LOG = "cloudaudit.googleapis.com%2Factivity"
@@ -34,8 +35,9 @@ PAGE_SIZE = 50
 def changed_by(stack: StackConfig, asked: Asked, connect: Mapping[str, Any], client: Any = None) -> Change:
     """Return who last changed the drifted resource before the incident was first seen, per Cloud Audit Logs."""
     d = asked.desired
-    kind = "jobs" if asked.attribute in JOB_FIELDS else "functions"
-    resource = f"projects/{d.project}/locations/{d.region}/{kind}/{base_name(stack, asked.workflow)}"
+    n = names(stack.name, asked.workflow, asked.live)
+    kind, name = ("jobs", n.job) if asked.attribute in JOB_FIELDS else ("functions", n.function)
+    resource = f"projects/{d.project}/locations/{d.region}/{kind}/{name}"
     log = f"projects/{d.project}/logs/{ACTIVITY_LOG}"
     start, end = window(asked.first_seen)
     logging = client or LoggingServiceV2Client(**{k: v for k, v in connect.items() if k not in ("transport",

@@ -19,7 +19,7 @@ from infra.bundle import SHIM_HANDLER, bundle
 from infra.model import Workflow as Wf
 from infra.stamps import CODE_ENV, ENTRY_ENV, as_env, describe, with_commit
 from infra.targets.base import Context
-from infra.targets.gcp.translate import GcpDesired, translate
+from infra.targets.gcp.translate import GcpDesired, names, translate
 
 TYPE = "lockstep:gcp:Workflow"
 
@@ -46,8 +46,8 @@ class Workflow(pulumi.ComponentResource):
         self._wf, self._ctx = wf, ctx
         self._project, self._region = self._d.project, self._d.region
         self._labels = with_commit(self._d.stamps, ctx.commit)
-        self._base = naming.physical("lockstep", ctx.stack.name, wf.name, limit=63)
         self._live = ctx.live("gcp")  # children that exist live keep their names and are imported
+        self._names = names(ctx.stack.name, wf.name, self._live)
         self._identities()
         self._function()
         self._job()
@@ -58,11 +58,6 @@ class Workflow(pulumi.ComponentResource):
     def _child(self, role: str = "", **kw: Any) -> pulumi.ResourceOptions:
         live = self._live.get(role)
         return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
-
-    def _live_name(self, role: str) -> str:
-        """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
-        live = self._live.get(role)
-        return live.names["name"] if live else self._base
 
     def _account(self, role: str, prefix: str) -> gcp.serviceaccount.Account:
         wf = self._wf
@@ -95,7 +90,7 @@ class Workflow(pulumi.ComponentResource):
             opts=self._child())
         fs = gcp.cloudfunctionsv2
         self.function = fs.Function(
-            n(wf.name, "function"), name=self._live_name("function"), project=self._project, location=self._region,
+            n(wf.name, "function"), name=self._names.function, project=self._project, location=self._region,
             description=describe(labels), labels=labels,
             build_config=fs.FunctionBuildConfigArgs(
                 runtime=d.runtime, entry_point=SHIM_HANDLER["gcp"],
@@ -124,7 +119,7 @@ class Workflow(pulumi.ComponentResource):
                                            sort_keys=True).encode()).decode()
         cs = gcp.cloudscheduler
         self.job = cs.Job(
-            naming.logical(wf.name, "job"), name=self._live_name("job"), project=self._project, region=self._region,
+            naming.logical(wf.name, "job"), name=self._names.job, project=self._project, region=self._region,
             description=describe(self._labels), schedule=d.schedule, time_zone=d.time_zone,
             attempt_deadline=d.attempt_deadline, retry_config=cs.JobRetryConfigArgs(
                 retry_count=d.retry_count, min_backoff_duration=d.min_backoff, max_backoff_duration=d.max_backoff,
@@ -143,7 +138,7 @@ class Workflow(pulumi.ComponentResource):
             n(wf.name, f"notify-{i}"), project=self._project, type="email", display_name=f"{wf.name}: {address}",
             labels={"email_address": address}, user_labels=labels, opts=self._child())
             for i, address in enumerate(self._d.email_channels)]
-        service = self._live_name("function")
+        service = self._names.function
         failures = (f'resource.type = "cloud_run_revision" AND resource.labels.service_name = "{service}" AND '
                     'metric.type = "run.googleapis.com/request_count" AND metric.labels.response_code_class != "2xx"')
         self.alert = mon.AlertPolicy(

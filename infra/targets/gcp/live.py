@@ -31,6 +31,7 @@ from infra.targets.base import Observed  # noqa: E402
 from infra.targets.discovered import Discovered, Discovery, code_of  # noqa: E402
 from infra.targets.gcp.normalize import CHANNEL, FUNCTION, JOB  # noqa: E402
 from infra.targets.gcp.translate import GcpDesired  # noqa: E402
+from infra.targets.gcp.translate import names as physical_names  # noqa: E402
 from infra.targets.liveread import (  # noqa: E402
     Counter,
     LiveRead,
@@ -100,7 +101,7 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     places = {_place(w) for w in wanted.values()}
     if stack.gcp:
         places.add((stack.gcp.project, stack.gcp.region))
-    claimed = {base_name(stack, w) for w in wanted}
+    claimed = {_names(stack, w)[0] for w in wanted.values()}
     for project, region in sorted(places):
         try:
             jobs = listed[(project, region)].jobs.values() if (project, region) in listed else \
@@ -164,31 +165,35 @@ def _channels(clients: _Clients, project: str) -> dict[str, list[Any]]:
     return found
 
 
-def base_name(stack: StackConfig, workflow: str) -> str:
-    """Return the physical name the component gives the job and the function."""
-    return naming.physical("lockstep", stack.name, workflow, limit=63)
+def _names(stack: StackConfig, want: Wanted) -> tuple[str, str]:
+    """Return the short names of a workflow's job and function (the live ones where its import record keeps them)."""
+    n = physical_names(stack.name, want.workflow, want.live)
+    return n.job, n.function
 
 
 def _workflow(clients: _Clients, stack: StackConfig, want: Wanted, listed: _Listed | None) -> list[Observed]:
     d: GcpDesired = want.desired
-    base = base_name(stack, want.workflow)
+    job_name, fn_name = _names(stack, want)
     if listed is not None:
-        job, fn = listed.jobs.get(base), listed.functions.get(base)
+        job, fn = listed.jobs.get(job_name), listed.functions.get(fn_name)
         if job is None or fn is None:
-            raise NotDeployed(f"{'scheduler job' if job is None else 'function'} {base} does not exist")
+            raise NotDeployed(f"scheduler job {job_name} does not exist" if job is None else
+                              f"function {fn_name} does not exist")
         channels = listed.channels.get(want.workflow, [])
     else:
-        job, fn, channels = _point_reads(clients, d, want.workflow, base)
-    return [Observed(JOB, base, _job_props(job, d.region)), Observed(FUNCTION, base, _function_props(fn, d)),
+        job, fn, channels = _point_reads(clients, d, want.workflow, job_name, fn_name)
+    return [Observed(JOB, job_name, _job_props(job, d.region)), Observed(FUNCTION, fn_name, _function_props(fn, d)),
             *(Observed(CHANNEL, c.name, {"type": c.type_, "labels": dict(c.labels)}) for c in channels
               if c.user_labels.get("lockstep-workflow") == want.workflow)]  # also where the filter is ignored
 
 
-def _point_reads(clients: _Clients, d: GcpDesired, workflow: str, base: str) -> tuple[Any, Any, list[Any]]:
+def _point_reads(clients: _Clients, d: GcpDesired, workflow: str, job_name: str,
+                 fn_name: str) -> tuple[Any, Any, list[Any]]:
     where = f"projects/{d.project}/locations/{d.region}"
-    job = _get(lambda: clients.call("scheduler", "get_job", name=f"{where}/jobs/{base}"), f"scheduler job {base}")
-    fn = _get(lambda: clients.call("functions", "get_function", name=f"{where}/functions/{base}"),
-              f"function {base}")
+    job = _get(lambda: clients.call("scheduler", "get_job", name=f"{where}/jobs/{job_name}"),
+               f"scheduler job {job_name}")
+    fn = _get(lambda: clients.call("functions", "get_function", name=f"{where}/functions/{fn_name}"),
+              f"function {fn_name}")
     channels = list(clients.every("monitoring", "list_notification_channels", request={
         "name": f"projects/{d.project}", "filter": f'user_labels."lockstep-workflow" = "{workflow}"'}))
     return job, fn, channels

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from infra.stamps import CODE_ENV, ENTRY_ENV
 from infra.targets.base import NormalizeError, Observed
@@ -13,6 +15,12 @@ from infra.targets.observed import every, get, integer, one, split_env, stamps, 
 JOB = "gcp:cloudscheduler/job:Job"
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+# Which live resource each GcpDesired attribute is read from, so drift can name the resource that differs.
+_ON_JOB = ("schedule", "time_zone", "retry_count", "min_backoff", "max_backoff", "max_doublings",
+           "max_retry_duration", "attempt_deadline")
+SOURCES: Mapping[str, str] = MappingProxyType({
+    f.name: JOB if f.name in _ON_JOB else CHANNEL if f.name == "email_channels" else FUNCTION
+    for f in dataclasses.fields(GcpDesired) if f.name not in ("project", "region")})
 
 
 def normalize(observed: Sequence[Observed]) -> GcpDesired:

@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from infra import naming
+from infra.imports import NO_CHILDREN, Children, physical_name
 from infra.model import StackConfig, Workflow
 from infra.schedule.translate import Native, Refusal
 from infra.schedule.translate import translate as translate_schedule
@@ -58,6 +60,23 @@ def attempt_deadline(timeout_s: int) -> int:
 def cpu_for(memory_mb: int) -> str | None:
     """Return the CPU a memory size needs on Cloud Run (1 vCPU serves at most 4 GiB), or None for the default."""
     return None if memory_mb <= 4096 else ("2" if memory_mb <= 8192 else "4")
+
+
+@dataclass(frozen=True)
+class GcpNames:
+    """The physical (short) names of one workflow's GCP job and function on a stack, as the component gives them."""
+
+    job: str
+    function: str
+
+
+def names(stack: str, workflow: str, live: Children = NO_CHILDREN) -> GcpNames:
+    """Return the job's and function's names: Lockstep's, or the live ones the workflow's import record keeps.
+
+    The component deploys under these names, and the live reader and the audit-log lookup look them up by them.
+    """
+    base = naming.physical("lockstep", stack, workflow, limit=63)
+    return GcpNames(job=physical_name(live, "job", base), function=physical_name(live, "function", base))
 
 
 def translate(wf: Workflow, stack: StackConfig) -> Translation[GcpDesired]:
