@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from infra import fidelity, imports
+from infra import imports
+from infra.checkmemo import Judged, Verdicts
 from infra.errors import SpecError
 from infra.horizon import Horizon, anchored
 from infra.loader import LoadResult, load_repo
-from infra.model import StackConfig, Workflow
-from infra.schedule.workflow_check import Finding, advice, check_all
+from infra.loadmemo import Memo, Store, loader_hash
+from infra.model import Workflow
+from infra.schedule.workflow_check import advice
 from infra.targets.aws import facts as aws_facts
 from infra.targets.gcp import facts as gcp_facts
 
@@ -19,36 +21,59 @@ LATER_CHECKS = "platform limits, schedule equivalence and overlap"
 IMPORTABLE = {"aws": aws_facts.IMPORTABLE, "gcp": gcp_facts.IMPORTABLE}
 
 
-def validate_repo(root: Path, horizon: Horizon | None = None) -> LoadResult:
+def validate_repo(root: Path, horizon: Horizon | None = None, store: Store | None = None) -> LoadResult:
     """Load root; add what no target can honour, and schedule non-equivalence, as errors (assumed-only: warnings).
 
-    Every check runs on whatever is valid; what could not be checked is listed in `skipped`, with the reason.
+    Every check runs on whatever is valid; what could not be checked is listed in `skipped`, with the reason. With a
+    `store`, each file's load and each workflow's checks are remembered there (infra/loadmemo.py,
+    infra/checkmemo.py): what did not change since is not loaded or judged again, and the result is the same.
     """
-    result = load_repo(root)
+    code = loader_hash() if store is not None else ""
+    result = load_repo(root, Memo(store, code) if store is not None else None)
     horizon = horizon or anchored(result.root)
-    by_name = {w.name: w for w in (*result.partial, *result.workflows)}
+    verdicts = Verdicts(store, code)
+    verdicts.begin()
     errors, warnings = list(result.errors), list(result.warnings)
-    refused: set[tuple[str, str]] = set()  # (workflow, target) whose schedule a platform refuses outright
-    for stack in result.stacks:
-        for error in _refusals(result.workflows, stack, result.blocked):
-            if error not in errors:
-                errors.append(error)
-        refused.update((wf.name, t) for wf in result.workflows if (wf.name, stack.name) not in result.blocked
-                       for t in wf.targets_in(stack)
-                       if fidelity.translation(wf, stack, t).fidelity["schedule"].level == "impossible")
-    seen: set[tuple[str, str, str]] = set()
-    judged = (*result.workflows, *result.partial)
-    for finding in check_all(judged, result.stacks, horizon.days, horizon.start, result.blocked):
-        wf = by_name[finding.workflow]
-        key = (finding.workflow, finding.target, finding.message)
-        if finding.level == "ok" or key in seen or (finding.workflow, finding.target) in refused:
-            continue
-        seen.add(key)
-        (errors if finding.level == "error" else warnings).append(_as_error(wf, finding))
+    refused = _refusals(result, verdicts, errors)
+    _equivalence(result, verdicts, horizon, refused, errors, warnings)
+    verdicts.save()
     errors += _import_records(result)
     errors.sort(key=lambda e: (e.path, e.line, e.field))
     return dataclasses.replace(result, errors=tuple(errors), warnings=tuple(warnings),
                                skipped=_skipped(result), horizon=horizon)
+
+
+def _refusals(result: LoadResult, verdicts: Verdicts, errors: list[SpecError]) -> set[tuple[str, str]]:
+    """Add what a platform cannot honour to `errors` (once); return the (workflow, target) refusing the schedule."""
+    refused: set[tuple[str, str]] = set()
+    for stack in result.stacks:
+        for wf in result.workflows:
+            if (wf.name, stack.name) in result.blocked:
+                continue
+            found = verdicts.refusals(wf, stack)
+            for error in found.errors:
+                if error not in errors:
+                    errors.append(error)
+            refused.update((wf.name, t) for t in found.impossible)
+    return refused
+
+
+def _equivalence(result: LoadResult, verdicts: Verdicts, horizon: Horizon, refused: set[tuple[str, str]],
+                 errors: list[SpecError], warnings: list[SpecError]) -> None:
+    """Add each divergence (each assumed-only agreement: a warning) once, except on targets refusing the schedule."""
+    by_name = {w.name: w for w in (*result.partial, *result.workflows)}
+    seen: set[tuple[str, str, str]] = set()
+    for stack in result.stacks or (None,):  # no stack: judged under defaults
+        for wf in (*result.workflows, *result.partial):
+            if stack is not None and (wf.name, stack.name) in result.blocked:
+                continue
+            for finding in verdicts.findings(wf, stack, horizon):
+                key = (finding.workflow, finding.target, finding.message)
+                if key in seen or (finding.workflow, finding.target) in refused:
+                    continue
+                seen.add(key)
+                (errors if finding.level == "error" else warnings).append(_as_error(by_name[finding.workflow],
+                                                                                     finding))
 
 
 def _import_records(result: LoadResult) -> list[SpecError]:
@@ -56,12 +81,6 @@ def _import_records(result: LoadResult) -> list[SpecError]:
     stacks = {s.name for s in result.stacks}
     return [e for wf in result.workflows
             for e in imports.check(result.root, wf.location.path, wf.name, stacks, IMPORTABLE)]
-
-
-def _refusals(workflows: tuple[Workflow, ...], stack: StackConfig, blocked: frozenset[tuple[str, str]]
-              ) -> list[SpecError]:
-    return [e for wf in workflows if (wf.name, stack.name) not in blocked
-            for t in wf.targets_in(stack) for e in fidelity.refusals(wf, stack, t)]
 
 
 def _skipped(result: LoadResult) -> tuple[str, ...]:
@@ -85,18 +104,17 @@ def _skipped(result: LoadResult) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _as_error(wf: Workflow, finding: Finding) -> SpecError:
-    verdict, accepted = finding.verdict, {(a.target, a.kind) for a in wf.accepted_divergences}
+def _as_error(wf: Workflow, finding: Judged) -> SpecError:
+    accepted = {(a.target, a.kind) for a in wf.accepted_divergences}
     line, field = wf.line_of("schedule.expression"), "schedule"
     if finding.level == "warning":
-        why = f"{finding.target} ({verdict.platform}) agrees only under an assumed DST rule (undocumented)"
+        why = f"{finding.target} ({finding.platform}) agrees only under an assumed DST rule (undocumented)"
         fix = f"move the time out of the DST window, or accept it with divergence(target='{finding.target}', " \
               "kind='assumed', reason=...)"
         return SpecError(wf.location.path, line, field, wf.schedule.expression, why, fix)
-    first = next(d for d in verdict.divergences if (finding.target, d.kind) not in accepted)
-    instant = (first.canonical or first.actual or ("",))[0]
-    detail = first.detail.replace(" — ", ": ")
+    kind, instant, detail = next(d for d in finding.divergences if (finding.target, d[0]) not in accepted)
+    detail = detail.replace(" — ", ": ")
     when = f" first at {instant}" if instant else ""
-    why = f"fires differently on {finding.target} ({verdict.platform}): {first.kind}{when}: {detail}"
-    fix = advice(finding.target, first.kind) or f"change the schedule, or drop {finding.target} from the targets"
+    why = f"fires differently on {finding.target} ({finding.platform}): {kind}{when}: {detail}"
+    fix = advice(finding.target, kind) or f"change the schedule, or drop {finding.target} from the targets"
     return SpecError(wf.location.path, line, field, wf.schedule.expression, why, fix)

@@ -18,7 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
+from infra import entrystore
 from infra.checks import validate_repo
+from infra.entrystore import EntryStore
 from infra.errors import LockstepError, SpecInvalid, UsageError
 from infra.inventory import inventory, render_inventory
 
@@ -65,7 +67,7 @@ def resolve_root(args: argparse.Namespace) -> Path:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate every workflow and stack; print every error, or the inventory."""
-    result = validate_repo(args.root)
+    result = validate_repo(args.root, store=memo_store(args.root))
     horizon = result.horizon.describe() if result.horizon else "(not checked)"
     if args.format == "json":
         print(json.dumps({"ok": not result.errors, "errors": [e.as_dict() for e in result.errors],
@@ -88,6 +90,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"lockstep validate: {len(result.workflows)} workflow(s), {len(result.stacks)} stack(s), no errors\n")
     print(render_inventory(result))
     return EXIT_OK
+
+
+def memo_store(root: Path) -> EntryStore | None:
+    """Return where validate remembers loads and verdicts: the preview cache's directory (None: LOCKSTEP_NO_CACHE).
+
+    The memo changes how long validate takes, never what it prints: a trust setting the preview would refuse
+    (LOCKSTEP_CACHE_TRUST) only means no memo here, and a directory that cannot be written only a slower next run.
+    """
+    if os.environ.get("LOCKSTEP_NO_CACHE"):
+        return None
+    from infra.preflight import signing  # no `cryptography` import unless keys are configured
+
+    try:
+        store = EntryStore(entrystore.directory(root), signing.from_env())
+    except UsageError:
+        return None
+    return store if store.directory is not None else None
 
 
 def build_parser() -> argparse.ArgumentParser:

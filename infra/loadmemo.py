@@ -33,6 +33,8 @@ CODE = Path(__file__).resolve().parent
 _CLASSES: dict[str, type] = {c.__name__: c for c in (
     model.Workflow, model.Schedule, model.Function, model.Retry, model.Notification, model.SecretRef,
     model.AcceptedDivergence, model.TargetSpec, model.Location, errors.SpecError, isolated.Opaque)}
+_SCALARS = frozenset((type(None), bool, int, float, str))
+_FIELDS = {c: tuple(f.name for f in dataclasses.fields(c)) for c in _CLASSES.values()}
 
 
 class Store(Protocol):
@@ -185,9 +187,20 @@ def encode(value: object) -> Any:
 
 def decode(data: Any) -> Any:
     """Rebuild a value encoded by `encode` (dataclasses field by field, as they were, without re-running checks)."""
-    if data is None or isinstance(data, (bool, int, float, str)):
+    kind = type(data)
+    if kind in _SCALARS:  # most of an entry: checked first, by exact type (JSON gives no subclasses)
         return data
-    if not isinstance(data, dict) or len(data) not in (1, 2):
+    if kind is not dict:
+        if isinstance(data, (bool, int, float, str)):
+            return data
+        raise Unmemoizable(repr(data)[:80])
+    if "c" in data:
+        cls = _CLASSES[data["c"]]
+        obj: Any = object.__new__(cls)
+        for name, v in zip(_FIELDS[cls], data["f"], strict=True):
+            object.__setattr__(obj, name, v if type(v) in _SCALARS else decode(v))
+        return obj
+    if len(data) != 1:
         raise Unmemoizable(repr(data)[:80])
     if "r" in data:
         return FileResult(*(decode(v) for v in data["r"]))
@@ -199,8 +212,4 @@ def decode(data: Any) -> Any:
         return MappingProxyType(pairs) if "m" in data else pairs
     if "dt" in data:
         return dt.datetime.fromisoformat(data["dt"])
-    cls = _CLASSES[data["c"]]
-    obj: Any = object.__new__(cls)
-    for f, v in zip(dataclasses.fields(cls), data["f"], strict=True):
-        object.__setattr__(obj, f.name, decode(v))
-    return obj
+    raise Unmemoizable(repr(data)[:80])

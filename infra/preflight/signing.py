@@ -19,18 +19,17 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from infra.errors import UsageError
+
+if TYPE_CHECKING:  # `cryptography` is imported only where a key is used: a run without keys never pays for it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 SIGNING_ENV = "LOCKSTEP_CACHE_SIGNING_KEY"
 PUBLIC_ENV = "LOCKSTEP_CACHE_PUBLIC_KEY"
 TRUST_ENV = "LOCKSTEP_CACHE_TRUST"
 MODES = ("machine", "signed")
-RAW = serialization.Encoding.Raw
 
 
 class TrustError(UsageError):
@@ -53,6 +52,8 @@ class Trust:
         """Tell whether signature is a valid signature of message under one of the trusted public keys."""
         if not self.public or not isinstance(signature, str) or not signature:
             return False
+        from cryptography.exceptions import InvalidSignature
+
         try:
             raw = base64.b64decode(signature, validate=True)
         except (binascii.Error, ValueError):
@@ -85,6 +86,8 @@ def from_env() -> Trust:
 
 
 def _private(text: str) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(text.strip(), validate=True))
     except (binascii.Error, ValueError):
@@ -93,6 +96,8 @@ def _private(text: str) -> Ed25519PrivateKey:
 
 
 def _public(text: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
     except (binascii.Error, ValueError):
@@ -102,9 +107,13 @@ def _public(text: str) -> Ed25519PublicKey:
 
 def keygen() -> tuple[str, str]:
     """Return a new (private, public) key pair as base64 of their raw bytes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    raw = serialization.Encoding.Raw
     key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    public = key.public_key().public_bytes(RAW, serialization.PublicFormat.Raw)
+    private = key.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    public = key.public_key().public_bytes(raw, serialization.PublicFormat.Raw)
     return base64.b64encode(private).decode(), base64.b64encode(public).decode()
 
 
