@@ -181,6 +181,7 @@ def _render(fmt: str, result: Any, stacks: int) -> str:
 def _watch(args: argparse.Namespace, root: Path, wanted: Sequence[Report]) -> int:
     from infra.preflight import cache as cache_mod
     from infra.preflight import isolate
+    from infra.preflight.base import BaseError
     from infra.preflight.watch import watch
 
     if args.engine != "offline" or any(r.output is not None or r.format != "table" for r in wanted):
@@ -188,7 +189,11 @@ def _watch(args: argparse.Namespace, root: Path, wanted: Sequence[Report]) -> in
                          "(drop --engine, --format and --output)")
     isolate.use_workers(_workers(args.workers))
     cache = None if os.environ.get("LOCKSTEP_NO_CACHE") else cache_mod.directory(root, args.cache_dir)
-    return watch(root, args.stack, base=args.base, compare=not args.no_base, cache_dir=cache)
+    try:
+        return watch(root, args.stack, base=args.base, compare=not args.no_base, cache_dir=cache)
+    except BaseError as exc:  # said once, and exit 2, as a one-shot preview that cannot run
+        print(f"lockstep: {exc}", file=sys.stderr)
+        return USAGE
 
 
 def _cannot_run(args: argparse.Namespace, message: str, wanted: Sequence[Report]) -> int:

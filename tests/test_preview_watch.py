@@ -79,3 +79,18 @@ def test_watch_prints_the_verdict_of_each_changed_workflow_and_ctrl_c_ends_it_cl
             proc.wait()
     errors = proc.stderr.read() if proc.stderr else ""
     assert "Traceback" not in errors and "KeyboardInterrupt" not in errors, errors
+
+
+def test_watch_without_a_base_revision_says_so_once_and_exits_2_like_a_one_shot_preview(tmp_path: Path) -> None:
+    root = scratch_repo(tmp_path / "repo")
+    subprocess.run(["git", "-C", str(root), "branch", "-q", "-m", "main", "trunk"], check=True)  # no main now
+    argv = ["preview", "--stack", "staging", "--root", str(root), "--cache-dir", str(tmp_path / "cache")]
+    one_shot = subprocess.run([sys.executable, "-c", CLI, str(REPO), *argv], capture_output=True, text=True,
+                              timeout=CHANGE_S)
+    watched = subprocess.run([sys.executable, "-c", CLI, str(REPO), *argv, "--watch"], capture_output=True,
+                             text=True, timeout=FIRST_S, env={**os.environ, "LOCKSTEP_WATCH_INTERVAL": "0.1"})
+    assert one_shot.returncode == watched.returncode == 2, (one_shot.stderr, watched.stdout, watched.stderr)
+    problem = [line for line in one_shot.stderr.splitlines() if line.startswith("lockstep: no base revision: ")]
+    assert len(problem) == 1, one_shot.stderr
+    assert watched.stderr.splitlines() == problem, watched.stderr  # said once, in the same words
+    assert "watching " not in watched.stdout and "Traceback" not in watched.stderr

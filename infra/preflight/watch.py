@@ -2,7 +2,7 @@
 
 One process keeps what a one-shot preview pays for on every run: the interpreter and the gate's imports, the
 program's child process (the provider SDKs stay imported there), the verified slices in memory, and the loader's memo
-of every workflow file. It polls the mtimes and sizes of workflows/ and the stack files every `interval` seconds (no
+of every workflow file (which, in one process, skips reading a file whose stat did not change). It polls the mtimes and sizes of workflows/ and the stack files every `interval` seconds (no
 file-system events: nothing to install, the same on every platform), confirms a change by the content's sha256
 (a touch or an editor's save of the same bytes is not a change), runs the preview of each stack again and prints
 the verdict of the workflows that changed. Ctrl-C stops it.
@@ -21,7 +21,6 @@ from typing import TextIO
 from infra.loader import WORKFLOW_DIR
 from infra.loadmemo import Memo
 from infra.preflight import isolate
-from infra.preflight.base import BaseError
 from infra.preflight.cache import Cache
 from infra.preflight.report_common import verdict
 from infra.preflight.run import Preview, Violation, preview
@@ -76,13 +75,8 @@ class Watcher:
         """Preview every stack; print the verdict of the workflows behind `changed` (None: the whole repo)."""
         for stack in self.stacks:
             started = time.perf_counter()
-            try:
-                result = preview(self.root, stack, base=self.base, compare=self.compare, cache=self.cache,
-                                 memo=self.memo)
-            except BaseError as exc:
-                self.blocked[stack] = True
-                self.say(f"{stack}: cannot run: {exc}")
-                continue
+            result = preview(self.root, stack, base=self.base, compare=self.compare, cache=self.cache,
+                             memo=self.memo)  # no base revision: BaseError ends the watch, as it ends a preview
             self.blocked[stack] = result.blocked  # before printing: a Ctrl-C may come as soon as it is read
             for line in report(result, None if changed is None else set(changed)):
                 self.say(line)
@@ -166,7 +160,11 @@ def _sha(path: Path) -> str | None:
 def watch(root: Path, stacks: Sequence[str], *, base: str | None = None, compare: bool = True,
           cache_dir: Path | None = None, out: TextIO = sys.stdout,
           until: Callable[[], bool] = lambda: False) -> int:
-    """Judge the repo, then again on every change, until Ctrl-C (or `until()`); return 1 if the last run blocked."""
+    """Judge the repo, then again on every change, until Ctrl-C (or `until()`); return 1 if the last run blocked.
+
+    Raise base.BaseError when the base revision cannot be had (at the start, or later): nothing can be compared
+    until that is fixed, so polling on would only repeat it.
+    """
     watcher = Watcher(root, stacks, base=base, compare=compare, cache_dir=cache_dir, out=out)
     try:
         watcher.judge(None)
