@@ -2,7 +2,7 @@
 
 One process keeps what a one-shot preview pays for on every run: the interpreter and the gate's imports, the
 program's child process (the provider SDKs stay imported there), the verified slices in memory, and the loader's memo
-of every workflow file (which, in one process, skips reading a file whose stat did not change). It polls the mtimes and sizes of workflows/ and the stack files every `interval` seconds (no
+of every workflow file. It polls the mtimes and sizes of workflows/ and the stack files every `interval` seconds (no
 file-system events: nothing to install, the same on every platform), confirms a change by the content's sha256
 (a touch or an editor's save of the same bytes is not a change), runs the preview of each stack again and prints
 the verdict of the workflows that changed. Ctrl-C stops it.
