@@ -14,11 +14,12 @@ from infra.loadmemo import Memo, Store, loader_hash
 from infra.model import Workflow
 from infra.schedule.workflow_check import advice
 from infra.targets.aws import facts as aws_facts
+from infra.targets.azure import facts as azure_facts
 from infra.targets.gcp import facts as gcp_facts
 
 LATER_CHECKS = "platform limits, schedule equivalence and overlap"
 # The targets whose components take an import record, and the child roles of each (infra/imports.py).
-IMPORTABLE = {"aws": aws_facts.IMPORTABLE, "gcp": gcp_facts.IMPORTABLE}
+IMPORTABLE = {"aws": aws_facts.IMPORTABLE, "azure": azure_facts.IMPORTABLE, "gcp": gcp_facts.IMPORTABLE}
 
 
 def validate_repo(root: Path, horizon: Horizon | None = None, store: Store | None = None) -> LoadResult:

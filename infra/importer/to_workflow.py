@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from infra.errors import LockstepError
 from infra.importer.discover import Item
 from infra.model import RUNTIMES, StackConfig
+from infra.targets.azure.normalize import plan_of
+from infra.targets.base import NormalizeError
 
 GCP_RUNTIME = re.compile(r"^python3(\d+)$")
+AZURE_RUNTIME = re.compile(r"^python\|3\.(\d+)$", re.IGNORECASE)  # linuxFxVersion "Python|3.11"
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,8 @@ def draft(item: Item, stack: StackConfig, name: str, owner: str) -> Draft:
 
 
 def _runtime(platform: str) -> str | None:
-    """Return the canonical runtime of a platform's name for it (python311 on GCP is python3.11)."""
-    m = GCP_RUNTIME.match(platform)
+    """Return the canonical runtime of a platform's name for it (python311 on GCP, Python|3.11 on Azure)."""
+    m = GCP_RUNTIME.match(platform) or AZURE_RUNTIME.match(platform)
     found = f"python3.{m.group(1)}" if m else platform
     return found if found in RUNTIMES else None
 
@@ -79,6 +82,17 @@ def _local(item: Item, stack: StackConfig) -> dict[str, str]:
         return {"region": f.place}
     if f.target == "gcp" and stack.gcp and f.place.split("/", 1)[-1] != stack.gcp.region:
         return {"region": f.place.split("/", 1)[-1]}
-    if f.target == "azure" and stack.azure and f.place != stack.azure.location:
-        return {"location": f.place}
+    if f.target == "azure" and stack.azure:
+        plan = _azure_plan(item)  # the app stays on the kind of plan it runs on (Azure moves no app across kinds)
+        return {**({"location": f.place} if f.place != stack.azure.location else {}),
+                **({"plan": plan} if plan and plan != stack.azure.plan else {})}
     return {}
+
+
+def _azure_plan(item: Item) -> str | None:
+    """Return the Lockstep plan of the live App Service plan's SKU (None when unknown or none Lockstep deploys)."""
+    sku = item.found.observed.get("plan", {}).get("sku.name")
+    try:
+        return plan_of(str(sku)) if sku else None
+    except NormalizeError:
+        return None

@@ -32,6 +32,9 @@ class Discovered:
     not_a_workflow: str = ""  # why this cannot be a workflow ("" when it can)
     children: Mapping[str, str] = field(default_factory=dict)  # other live children by role: their import IDs
     dialect: str = ""  # the native schedule dialect where a target has several ("systemd" on a host), else ""
+    # What the reader saw of a child, by role, under the input path the component declares it with
+    # ("siteConfig.linuxFxVersion"): the import record keeps it, and the preview shows a declared value that differs.
+    observed: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
 @dataclass

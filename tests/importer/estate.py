@@ -49,6 +49,8 @@ UNIQUE_AWS = 10
 UNIQUE_GCP = 5
 UNIQUE_AZURE = 3
 INLINE_AZURE = 1  # a unique app whose timer schedule is written inline in function.json
+SHARED_KEY, OWN_KEY = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-00000000a0a0"
+ACCOUNT_KEY = "c2VjcmV0LWFjY291bnQta2V5LW5ldmVyLWluLWEtcmVjb3Jk"  # must never reach a record or any output
 
 
 def source(name: str) -> str:
@@ -163,17 +165,46 @@ def plant_gcp(gcp: Mapping[str, Any]) -> None:
 
 
 def plant_azure(azure: Mapping[str, Any]) -> None:
-    """Plant the Azure part: timer-triggered function apps, a web site, an app without a timer."""
+    """Plant the Azure part: timer-triggered function apps, a web site, an app without a timer.
+
+    Most apps share one plan, one host storage account and one Application Insights component, as hand-made
+    estates do; azjob-0 alone has its own of each (and finds its entry point in its function.json).
+    """
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.resource.resources import models as rm
     from azure.mgmt.web import WebSiteManagementClient
     from azure.mgmt.web import models as wm
 
-    web = WebSiteManagementClient(**azure)
+    web, arm = WebSiteManagementClient(**azure), ResourceManagementClient(**azure)
+    where = f"/subscriptions/{azure['subscription_id']}/resourceGroups/{RG}/providers"
 
-    def app(name: str, settings: Mapping[str, str], kind: str = "functionapp,linux") -> None:
-        web.web_apps.begin_create_or_update(RG, name, wm.Site(location="westeurope", kind=kind, site_config=(
-            wm.SiteConfig(app_settings=[wm.NameValuePair(name=k, value=v) for k, v in settings.items()])))).result()
+    def plan(name: str) -> str:
+        return str(web.app_service_plans.begin_create_or_update(RG, name, wm.AppServicePlan(
+            location="westeurope", kind="elastic", sku=wm.SkuDescription(name="EP1", tier="ElasticPremium"))
+        ).result().id)
 
-    worker = {"FUNCTIONS_WORKER_RUNTIME": "python"}
+    def resource(path: str, name: str, version: str, **body: Any) -> None:
+        arm.resources.begin_create_or_update_by_id(f"{where}/{path}/{name}", rm.GenericResource(
+            location="westeurope", **body), api_version=version).result()
+
+    shared, own = plan("legacy-plan"), plan("azjob0-plan")
+    resource("Microsoft.Storage/storageAccounts", "legacyjobsstore", "2023-05-01", kind="StorageV2",
+             sku=rm.Sku(name="Standard_LRS"))
+    resource("Microsoft.Storage/storageAccounts", "azjob0store", "2023-05-01", kind="StorageV2",
+             sku=rm.Sku(name="Standard_GRS"))
+    resource("Microsoft.Insights/components", "legacy-insights", "2020-02-02", kind="web",
+             properties={"InstrumentationKey": SHARED_KEY, "Application_Type": "web"})
+    resource("Microsoft.Insights/components", "azjob-0", "2020-02-02", kind="web",
+             properties={"InstrumentationKey": OWN_KEY, "Application_Type": "web"})
+
+    def app(name: str, settings: Mapping[str, str], kind: str = "functionapp,linux", farm: str = shared) -> None:
+        web.web_apps.begin_create_or_update(RG, name, wm.Site(
+            location="westeurope", kind=kind, server_farm_id=farm, site_config=wm.SiteConfig(
+                linux_fx_version="Python|3.11",
+                app_settings=[wm.NameValuePair(name=k, value=v) for k, v in settings.items()]))).result()
+
+    worker = {"FUNCTIONS_WORKER_RUNTIME": "python", "AzureWebJobsStorage": connection("legacyjobsstore"),
+              "APPLICATIONINSIGHTS_CONNECTION_STRING": f"InstrumentationKey={SHARED_KEY};IngestionEndpoint=x"}
     app("nightlyrpt", {**worker, "TimerSchedule": "0 0 9 * * *", "WEBSITE_TIME_ZONE": "Europe/Berlin",
                        "LOCKSTEP_CODE_DIGEST": digest("report")})
     app("cleanupapp", {**worker, "CLEANUP_SCHEDULE": "0 30 2 * * *", "LOCKSTEP_ENTRY": "main.cleanup",
@@ -184,5 +215,18 @@ def plant_azure(azure: Mapping[str, Any]) -> None:
     web.web_apps.begin_create_function(RG, "inlinejob", "nightly", wm.FunctionEnvelope(config={"bindings": [
         {"name": "timer", "type": "timerTrigger", "direction": "in", "schedule": "0 45 23 * * *"}]})).result()
     for n in range(UNIQUE_AZURE):
-        app(f"azjob-{n}", {**worker, "TimerSchedule": f"0 {n * 11} 5 * * *",
-                           "LOCKSTEP_CODE_DIGEST": digest(f"az-{n}")})
+        settings = {**worker, "TimerSchedule": f"0 {n * 11} 5 * * *", "LOCKSTEP_CODE_DIGEST": digest(f"az-{n}"),
+                    **({} if n == 0 else {"LOCKSTEP_ENTRY": "main.handler"})}
+        if n == 0:
+            settings.update({"AzureWebJobsStorage": connection("azjob0store"), "WEBSITE_TIME_ZONE": "Europe/Berlin",
+                             "APPLICATIONINSIGHTS_CONNECTION_STRING": f"InstrumentationKey={OWN_KEY}"})
+        app(f"azjob-{n}", settings, farm=own if n == 0 else shared)
+    web.web_apps.begin_create_function(RG, "azjob-0", "timer", wm.FunctionEnvelope(config={  # the v1 model's layout
+        "scriptFile": "../main.py", "entryPoint": "handler", "bindings": [
+            {"name": "timer", "type": "timerTrigger", "direction": "in", "schedule": "%TimerSchedule%"}]})).result()
+
+
+def connection(account: str) -> str:
+    """Return a host storage connection string, account key included, as hand-made apps carry it."""
+    return (f"DefaultEndpointsProtocol=https;AccountName={account};AccountKey={ACCOUNT_KEY};"
+            "EndpointSuffix=core.windows.net")

@@ -4,6 +4,10 @@ Children of `lockstep:azure:Workflow` (logical names `{workflow}-{role}`): rg (u
 group), storage, packages, package (the content-addressed zip), logs, insights, plan, function, storage-role,
 secret-N-role, action-group, failures-alert. The app runs from the package blob with its managed identity; host
 storage is identity-based (no account keys are read, so no invokes). Secrets are Key Vault references.
+
+An import record (infra/imports.py) adopts the live function app and, where the app alone used them, its plan,
+storage account and Application Insights component: each keeps its live name and resource group, and the other
+children go into the app's live resource group (no rg child: a live group is never adopted).
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ class Workflow(pulumi.ComponentResource):
         self._wf, self._ctx, self._cfg = wf, ctx, ctx.stack.azure
         self._tags = with_commit(self._d.stamps, ctx.commit)
         self._location = self._d.location
+        self._live = ctx.live("azure")  # children that exist live keep their names and groups, and are imported
         self._group()
         self._storage()
         self._app()
@@ -86,8 +91,19 @@ class Workflow(pulumi.ComponentResource):
         self._alerts()
         self.register_outputs({"appName": self.app.name, "location": self._location, "stamps": self._tags})
 
-    def _child(self, **kw: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, **kw)
+    def _child(self, role: str = "", **kw: Any) -> pulumi.ResourceOptions:
+        live = self._live.get(role)
+        return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
+
+    def _live_name(self, role: str, default: str) -> str:
+        """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
+        live = self._live.get(role)
+        return live.names["name"] if live else default
+
+    def _in_group(self, role: str) -> dict[str, Any]:
+        """Return the common arguments, in the child's live resource group when it is imported."""
+        live = self._live.get(role)
+        return {**self._common(), **({"resource_group_name": live.names["group"]} if live else {})}
 
     def _phys(self, role: str, limit: int = 60) -> str:
         return naming.physical("lockstep", self._ctx.stack.name, self._wf.name, role, limit=limit)
@@ -96,8 +112,10 @@ class Workflow(pulumi.ComponentResource):
         return {"resource_group_name": self.rg_name, "location": self._location, "tags": self._tags}
 
     def _group(self) -> None:
-        if self._cfg.resource_group:
-            self.rg_name: pulumi.Output[str] = pulumi.Output.from_input(self._cfg.resource_group)
+        app = self._live.get("function")
+        if app or self._cfg.resource_group:  # an adopted app stays in its group: moving it would replace it
+            name = app.names["group"] if app else self._cfg.resource_group
+            self.rg_name: pulumi.Output[str] = pulumi.Output.from_input(str(name))
             return
         group = azn.resources.ResourceGroup(
             naming.logical(self._wf.name, "rg"), location=self._location, tags=self._tags, opts=self._child(),
@@ -106,18 +124,20 @@ class Workflow(pulumi.ComponentResource):
 
     def _storage(self) -> None:
         wf, n = self._wf, naming.logical
-        self.account_name = naming.compact(self._ctx.stack.name, wf.name, limit=24, prefix="ls")
+        self.account_name = self._live_name("storage", naming.compact(self._ctx.stack.name, wf.name, limit=24,
+                                                                      prefix="ls"))
         self.storage = azn.storage.StorageAccount(
             n(wf.name, "storage"), account_name=self.account_name,
             kind="StorageV2", sku=azn.storage.SkuArgs(name="Standard_LRS"), allow_blob_public_access=False,
             allow_shared_key_access=False, minimum_tls_version="TLS1_2", enable_https_traffic_only=True,
-            opts=self._child(), **self._common())
+            opts=self._child("storage"), **self._in_group("storage"))
+        storage_group = self._in_group("storage")["resource_group_name"]
         self.container = azn.storage.BlobContainer(
-            n(wf.name, "packages"), account_name=self.storage.name, resource_group_name=self.rg_name,
+            n(wf.name, "packages"), account_name=self.storage.name, resource_group_name=storage_group,
             container_name="packages", public_access=azn.storage.PublicAccess.NONE, opts=self._child())
         self.package = bundle(wf, self._ctx.root, "azure")
         self.blob = azn.storage.Blob(
-            n(wf.name, "package"), account_name=self.storage.name, resource_group_name=self.rg_name,
+            n(wf.name, "package"), account_name=self.storage.name, resource_group_name=storage_group,
             container_name=self.container.name, blob_name=self.package.object_name, type=azn.storage.BlobType.BLOCK,
             content_type="application/zip", source=pulumi.FileAsset(str(self.package.path)),
             metadata=dict(as_env(self._tags)), opts=self._child())
@@ -142,25 +162,25 @@ class Workflow(pulumi.ComponentResource):
             n(wf.name, "logs"), workspace_name=self._phys("logs"), retention_in_days=30,
             sku=azn.operationalinsights.WorkspaceSkuArgs(name="PerGB2018"), opts=self._child(), **self._common())
         self.insights = azn.applicationinsights.Component(
-            n(wf.name, "insights"), resource_name_=self._phys("insights"), kind="web", application_type="web",
-            workspace_resource_id=self.workspace.id, ingestion_mode="LogAnalytics", opts=self._child(),
-            **self._common())
+            n(wf.name, "insights"), resource_name_=self._live_name("insights", self._phys("insights")), kind="web",
+            application_type="web", workspace_resource_id=self.workspace.id, ingestion_mode="LogAnalytics",
+            opts=self._child("insights"), **self._in_group("insights"))
         sku = self._d.sku
         tier, kind = next((t, k) for n, t, k in (*PLAN_SKUS.values(), *PREMIUM_SKUS) if n == sku)
         premium = tier == "ElasticPremium"
         self.plan = azn.web.AppServicePlan(
-            n(wf.name, "plan"), name=self._phys("plan"), kind=kind, reserved=True,
+            n(wf.name, "plan"), name=self._live_name("plan", self._phys("plan")), kind=kind, reserved=True,
             sku=azn.web.SkuDescriptionArgs(name=sku, tier=tier),
-            maximum_elastic_worker_count=1 if premium else None, opts=self._child(), **self._common())
+            maximum_elastic_worker_count=1 if premium else None, opts=self._child("plan"), **self._in_group("plan"))
         self.app = azn.web.WebApp(
-            n(wf.name, "function"), name=naming.physical("lockstep", self._ctx.stack.name, wf.name,
-                                                         naming.short_hash(self._location), limit=60),
+            n(wf.name, "function"), name=self._live_name("function", naming.physical(
+                "lockstep", self._ctx.stack.name, wf.name, naming.short_hash(self._location), limit=60)),
             kind="functionapp,linux", reserved=True, server_farm_id=self.plan.id, https_only=True,
             identity=azn.web.ManagedServiceIdentityArgs(type=azn.web.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
             site_config=azn.web.SiteConfigArgs(
                 app_settings=self._settings(), linux_fx_version=self._d.runtime, ftps_state="Disabled",
                 min_tls_version="1.2", always_on=True if tier == "PremiumV3" else None),
-            opts=self._child(depends_on=[self.blob]), **self._common())
+            opts=self._child("function", depends_on=[self.blob]), **self._common())
 
     def _access(self) -> None:
         wf, n, stack = self._wf, naming.logical, self._ctx.stack.name

@@ -24,3 +24,10 @@ DEFAULT_FUNCTION_TIMEOUT = "00:30:00"  # Premium and Dedicated default [Z3]
 RESOURCES = ResourceFacts("azure-native:", "tags", untaggable=frozenset({
     "azure-native:storage:BlobContainer", "azure-native:storage:Blob", "azure-native:authorization:RoleAssignment"}),
     notify_type="azure-native:monitor:ActionGroup")
+
+# The children a workflow adopts from live resources, and the live names each keeps (a new name or resource group
+# would replace it). Import IDs as pulumi-azure-native documents them (`## Import`): each child's ARM resource ID,
+# `/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Web/sites/{name}` (and `.../serverfarms/`,
+# `Microsoft.Storage/storageAccounts/`, `Microsoft.Insights/components/`).
+IMPORTABLE: dict[str, tuple[str, ...]] = {"function": ("name", "group"), "plan": ("name", "group"),
+                                          "storage": ("name", "group"), "insights": ("name", "group")}

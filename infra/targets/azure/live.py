@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +29,9 @@ from azure.mgmt.web import WebSiteManagementClient
 
 from infra import naming
 from infra.model import StackConfig
+from infra.stamps import ENTRY_ENV
 from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN, PLATFORM_SETTINGS
-from infra.targets.azure.translate import SCHEDULE_SETTING, ZONE_SETTING, AzureDesired
+from infra.targets.azure.translate import SCHEDULE_SETTING, TIMEOUT_SETTING, ZONE_SETTING, AzureDesired
 from infra.targets.base import Observed
 from infra.targets.discovered import Discovered, Discovery, code_of
 from infra.targets.liveread import (
@@ -45,6 +48,7 @@ from infra.targets.liveread import (
 )
 
 ACTION_GROUP_API = "2023-01-01"
+INSIGHTS_API = "2020-02-02"
 # azure-core: bounded exponential backoff on 429 and 5xx (idempotent methods)
 RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 0.2}
 
@@ -246,19 +250,26 @@ def connect_from_env(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def discover(stack: StackConfig, connect: Mapping[str, Any]) -> Discovery:
-    """Return every function app of the subscription whose timer trigger reads a schedule from its app settings."""
+    """Return every site of the subscription: function apps whose timer trigger reads a schedule from their app
+    settings or a function.json binding, each with the plan, host storage and Application Insights it uses."""
     out, read = Discovery("azure"), LiveRead("azure")
     try:
         c = _Clients(connect, read)
-        for res in c.count(list(c.resources.resources.list(filter="resourceType eq 'Microsoft.Web/sites'"))):
-            rg = str(res.id).split("/resourceGroups/", 1)[1].split("/", 1)[0]
-            settings = _settings(c, rg, str(res.name))
-            inline = _inline(c, rg, str(res.name), settings) if _needs_inline(res, settings) else ("", "")
-            out.found.append(_discovered(res, rg, settings, inline))
+        linked = _Linked(c)
+        for site in c.every(c.web.web_apps.list()):
+            rg, app = _group_of(str(site.id)), str(site.name)
+            settings = _settings(c, rg, app)
+            timer = _timer(c, rg, app, settings) if _needs_functions(site, settings) else _Timer()
+            out.found.append(_with_links(c, linked, site, rg, settings, _discovered(site, rg, settings, timer)))
     except (AzureError, Unreadable) as exc:
         out.errors.append(f"azure: {_why(exc) or exc}")
     out.calls = read.calls
     return out
+
+
+def _group_of(resource_id: str) -> str:
+    found = re.search(r"/resourcegroups/([^/]+)", resource_id, re.IGNORECASE)
+    return found.group(1) if found else ""
 
 
 def _settings(c: _Clients, rg: str, app: str) -> dict[str, str]:
@@ -271,36 +282,152 @@ def _schedule_key(settings: Mapping[str, str]) -> str:
         (k for k in sorted(settings) if k.upper().endswith("SCHEDULE")), "")
 
 
-def _needs_inline(res: Any, settings: Mapping[str, str]) -> bool:
-    return "functionapp" in str(res.kind or "functionapp") and not _schedule_key(settings)
+def _is_function_app(site: Any) -> bool:
+    return "functionapp" in str(site.kind or "functionapp")
 
 
-def _inline(c: _Clients, rg: str, app: str, settings: Mapping[str, str]) -> tuple[str, str]:
-    """Return (schedule, function) of the app's first timer-triggered function, from its function.json binding
-    (a `%Setting%` schedule resolves through the app settings); empty when the app has none."""
+def _needs_functions(site: Any, settings: Mapping[str, str]) -> bool:
+    """Say whether the app's function.json files are needed: for the schedule, or for the entry point."""
+    return _is_function_app(site) and not (_schedule_key(settings) and settings.get(ENTRY_ENV))
+
+
+@dataclass(frozen=True)
+class _Timer:
+    """An app's first timer-triggered function, from its function.json: schedule, function name, entry point."""
+
+    schedule: str = ""
+    function: str = ""
+    entry: str = ""
+
+
+def _timer(c: _Clients, rg: str, app: str, settings: Mapping[str, str]) -> _Timer:
+    """Return the app's first timer-triggered function (a `%Setting%` schedule resolves through the app settings);
+    empty when the app has none."""
     for fn in c.count(list(c.web.web_apps.list_functions(rg, app))):
-        for binding in (getattr(fn, "config", None) or {}).get("bindings") or []:
+        config = getattr(fn, "config", None) or {}
+        for binding in config.get("bindings") or []:
             if str(binding.get("type", "")).lower() == "timertrigger" and binding.get("schedule"):
                 schedule = str(binding["schedule"])
                 if schedule.startswith("%") and schedule.endswith("%"):
                     schedule = settings.get(schedule.strip("%"), "")
-                return schedule, str(fn.name).rsplit("/", 1)[-1]
-    return "", ""
+                name = str(fn.name).rsplit("/", 1)[-1]
+                return _Timer(schedule, name, entry_of(name, config))
+    return _Timer()
 
 
-def _discovered(res: Any, rg: str, settings: Mapping[str, str], inline: tuple[str, str] = ("", "")) -> Discovered:
-    tags = dict(res.tags or {})
+def entry_of(function: str, config: Mapping[str, Any]) -> str:
+    """Return `module.function` of a Python function.json: its scriptFile is relative to the function's folder,
+    its entryPoint defaults to `main` ("" when the script is not a Python file inside the app)."""
+    script = str(config.get("scriptFile") or "__init__.py")
+    path = posixpath.normpath(posixpath.join(function, script))
+    if not path.endswith(".py") or path.startswith("../"):
+        return ""
+    module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    return f"{module}.{config.get('entryPoint') or 'main'}"
+
+
+def _discovered(site: Any, rg: str, settings: Mapping[str, str], timer: _Timer) -> Discovered:
+    tags = dict(site.tags or {})
     key = _schedule_key(settings)
-    base = Discovered("azure", str(res.location), f"{rg}/{res.name}", str(res.id), settings.get(key, inline[0]),
-                      settings.get(ZONE_SETTING) or "UTC", calls=str(res.name), function_id=str(res.id),
+    base = Discovered("azure", str(site.location), f"{rg}/{site.name}", str(site.id), settings.get(key, timer.schedule),
+                      settings.get(ZONE_SETTING) or "UTC", calls=str(site.name), function_id=str(site.id),
                       managed=tags.get("lockstep-workflow", ""))
-    if "functionapp" not in str(res.kind or "functionapp"):
-        return dataclasses.replace(base, not_a_workflow=f"it is a {res.kind} site, not a function app")
-    if not key and not inline[0]:
+    if not _is_function_app(site):
+        return dataclasses.replace(base, not_a_workflow=f"it is a {site.kind} site, not a function app")
+    if not key and not timer.schedule:
         return dataclasses.replace(base, not_a_workflow="no app setting or function.json timer binding holds a "
                                    "timer schedule (an HTTP- or queue-triggered app)")
-    runtime = settings.get("FUNCTIONS_WORKER_RUNTIME", "")
     return dataclasses.replace(
         base, code=code_of(settings, settings.get("WEBSITE_RUN_FROM_PACKAGE", ""), "azure"),
-        runtime=runtime, entry=settings.get("LOCKSTEP_ENTRY", ""),
+        runtime=settings.get("FUNCTIONS_WORKER_RUNTIME", ""), entry=settings.get(ENTRY_ENV) or timer.entry,
+        timeout_s=_seconds(settings.get(TIMEOUT_SETTING, "")),
         env={k: v for k, v in settings.items() if k != key and not k.startswith((*PLATFORM_SETTINGS, "LOCKSTEP_"))})
+
+
+def _seconds(span: str) -> int | None:
+    """Return an `hh:mm:ss` functionTimeout in seconds (None when there is none, or it is unbounded: -1)."""
+    parts = span.split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    return (int(parts[0]) * 60 + int(parts[1])) * 60 + int(parts[2])
+
+
+class _Linked:
+    """The plans, storage accounts and Application Insights components of the subscription, listed when first asked
+    (one list each; a component's instrumentation key needs a read of it)."""
+
+    def __init__(self, c: _Clients) -> None:
+        self._c = c
+        self._plans: dict[str, Any] | None = None
+        self._accounts: dict[str, Any] | None = None
+        self._keys: dict[str, str] | None = None
+
+    def plan(self, plan_id: str) -> Any:
+        """Return the App Service plan of that ID (None when the subscription lists none)."""
+        if self._plans is None:
+            self._plans = {str(p.id).lower(): p for p in self._c.every(self._c.web.app_service_plans.list())}
+        return self._plans.get(plan_id.lower())
+
+    def account(self, name: str) -> Any:
+        """Return the storage account of that name (names are global), as ARM lists it, or None."""
+        if self._accounts is None:
+            self._accounts = {str(a.name).lower(): a for a in self._generic("Microsoft.Storage/storageAccounts")}
+        return self._accounts.get(name.lower())
+
+    def insights(self, key: str) -> str:
+        """Return the ID of the Application Insights component with that instrumentation key ("" for none)."""
+        if self._keys is None:
+            self._keys = {}
+            for res in self._generic("Microsoft.Insights/components"):
+                full = self._c.count(self._c.resources.resources.get_by_id(str(res.id), api_version=INSIGHTS_API))
+                self._keys[str((full.properties or {}).get("InstrumentationKey", "")).lower()] = str(res.id)
+        return self._keys.get(key.lower(), "")
+
+    def _generic(self, kind: str) -> list[Any]:
+        self._c.count(None)
+        return list(self._c.resources.resources.list(filter=f"resourceType eq '{kind}'"))
+
+
+def _with_links(c: _Clients, linked: _Linked, site: Any, rg: str, settings: Mapping[str, str],
+                found: Discovered) -> Discovered:
+    """Return the item with the live IDs of the plan, host storage and Application Insights its app uses, and what
+    was read of them and of the app (by the input path the component declares each with)."""
+    children, observed = {}, {}
+    farm = linked.plan(str(site.server_farm_id)) if site.server_farm_id else None
+    if farm is not None:
+        children["plan"] = str(farm.id)
+        observed["plan"] = {"sku.name": farm.sku.name if farm.sku else None}
+    if found.not_a_workflow:
+        return dataclasses.replace(found, children=children, observed=observed)
+    account = linked.account(_storage_name(settings))
+    if account is not None:
+        children["storage"] = str(account.id)
+        observed["storage"] = {"sku.name": account.sku.name if account.sku else None, "kind": account.kind}
+    key = _instrumentation_key(settings)
+    if key and linked.insights(key):
+        children["insights"] = linked.insights(key)
+    fx = site.site_config.linux_fx_version if site.site_config else None
+    if not fx:  # ARM may leave siteConfig out of lists
+        full = c.count(c.web.web_apps.get(rg, str(site.name)))
+        fx = full.site_config.linux_fx_version if full.site_config else None
+    app = {f"siteConfig.appSettings.{SCHEDULE_SETTING}": found.expression, "siteConfig.linuxFxVersion": fx,
+           **({f"siteConfig.appSettings.{ZONE_SETTING}": settings[ZONE_SETTING]} if ZONE_SETTING in settings else {})}
+    observed["function"] = {k: v for k, v in app.items() if v}
+    runtime = fx if fx and found.runtime.lower() == "python" else found.runtime
+    return dataclasses.replace(found, children=children, observed=observed, runtime=runtime)
+
+
+def _storage_name(settings: Mapping[str, str]) -> str:
+    """Return the host storage account's name: identity-based `AzureWebJobsStorage__accountName`, else the
+    `AccountName=` of the connection string (nothing else of it is read: it carries the account key)."""
+    named = settings.get("AzureWebJobsStorage__accountName", "")
+    if named:
+        return named
+    parts = dict(p.split("=", 1) for p in settings.get("AzureWebJobsStorage", "").split(";") if "=" in p)
+    return parts.get("AccountName", "")
+
+
+def _instrumentation_key(settings: Mapping[str, str]) -> str:
+    text = settings.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "")
+    parts = dict(p.split("=", 1) for p in text.split(";") if "=" in p)
+    return parts.get("InstrumentationKey") or settings.get("APPINSIGHTS_INSTRUMENTATIONKEY", "")

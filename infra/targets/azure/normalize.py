@@ -36,7 +36,7 @@ def normalize(observed: Sequence[Observed]) -> AzureDesired:
     if not location or not sku:
         raise NormalizeError("the function app has no location, or its plan no SKU")
     return AzureDesired(
-        location=location, plan=_plan_of(sku), sku=sku, schedule=own.get(SCHEDULE_SETTING, ""),
+        location=location, plan=plan_of(sku), sku=sku, schedule=own.get(SCHEDULE_SETTING, ""),
         time_zone=settings.get(ZONE_SETTING), retry=json_map(own.get(RETRY_SETTING)),
         function_timeout=settings.get(TIMEOUT_SETTING, facts.DEFAULT_FUNCTION_TIMEOUT),
         email_receivers=tuple(sorted(str(get(r, "emailAddress")) for r in
@@ -47,7 +47,7 @@ def normalize(observed: Sequence[Observed]) -> AzureDesired:
         code_digest=own.get(CODE_ENV, ""), stamps=stamps(get(app.props, "tags")))
 
 
-def _plan_of(sku: str) -> str:
+def plan_of(sku: str) -> str:
     """Return the plan a SKU belongs to (Premium has three sizes)."""
     for plan, (name, _tier, _kind) in facts.PLAN_SKUS.items():
         if sku == name:
