@@ -39,7 +39,11 @@ def test_an_unreachable_ledger_remote_is_reported_in_every_format_with_exit_2_be
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
     root = scratch(tmp_path / "repo", [WF])
     read: list[str] = []
-    monkeypatch.setattr("infra.drift.collect.collect", lambda decl: read.append("platforms") or None)
+
+    def collect(_decl: object) -> None:
+        read.append("platforms")
+
+    monkeypatch.setattr("infra.drift.collect.collect", collect)
     summary = tmp_path / "out" / "summary.md"
     missing = tmp_path / "nonexistent"
     code = cli.main(["drift", "--stack", "staging", "--root", str(root), "--ledger-remote", str(missing),
