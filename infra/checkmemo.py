@@ -13,6 +13,7 @@ rebuild exactly is computed every time.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 from infra import fidelity
 from infra.errors import SpecError
 from infra.horizon import Horizon
-from infra.loadmemo import Store, Unmemoizable, decode, encode
+from infra.loadmemo import Entries, Store, Unmemoizable, decode, exact
 from infra.model import StackConfig, Workflow
 from infra.schedule.workflow_check import Finding, check_workflow
 
@@ -47,27 +48,19 @@ class Refused(NamedTuple):
     impossible: tuple[str, ...]  # the targets that refuse its schedule outright
 
 
-class Verdicts:
+class Verdicts(Entries):
     """Per-workflow check results for one process; read from and written back to a Store once per validation."""
 
     def __init__(self, store: Store | None = None, code: str = "") -> None:
-        self.store = store
-        self.name = f"check-memo-{code}"
+        super().__init__(store if code else None, f"check-memo-{code}")
         self.code = code
         self.day = _today()
-        self.entries: dict[str, Any] | None = None
-        self.used: set[str] = set()
-        self.new = False
-        self.hits = 0
-        self.misses = 0
         self._prints: dict[int, tuple[object, str]] = {}  # id -> (the object, kept alive; its fingerprint)
 
     def begin(self) -> None:
         """Start a validation: read the stored entries (once) and the day their keys are for."""
         self.day = _today()
-        if self.entries is None:
-            stored = self.store.get_data(self.name) if self.store is not None and self.code else None
-            self.entries = dict(stored) if isinstance(stored, dict) else {}
+        self.read()
 
     def refusals(self, wf: Workflow, stack: StackConfig) -> Refused:
         """Return what each of the workflow's targets under the stack cannot honour."""
@@ -90,11 +83,8 @@ class Verdicts:
 
     def save(self) -> None:
         """Write back the entries this validation used, if any is new and the day did not change meanwhile."""
-        if self.store is None or self.entries is None or not self.new or self.day != _today():
-            return
-        self.entries = {k: v for k, v in self.entries.items() if k in self.used}
-        self.store.put_data(self.name, self.entries)
-        self.new = False
+        if self.day == _today():
+            self.write()
 
     def _print(self, value: Workflow | StackConfig | None) -> str:
         """Return a value's fingerprint, made once per object: a workflow is judged under every stack."""
@@ -111,21 +101,14 @@ class Verdicts:
         if k in self.entries:
             try:
                 value = decode(self.entries[k])
-                self.hits += 1
-                self.used.add(k)
+                self.hit(k)
                 return value
             except (KeyError, TypeError, ValueError, IndexError, Unmemoizable):
                 pass
         self.misses += 1
         value = compute()
-        try:
-            encoded = encode(value)
-            if decode(encoded) == value:
-                self.entries[k] = encoded
-                self.used.add(k)
-                self.new = True
-        except (Unmemoizable, TypeError, ValueError):
-            pass
+        with contextlib.suppress(Unmemoizable, TypeError, ValueError):  # not rebuilt exactly: computed every time
+            self.keep(k, exact(value))
         return value
 
 

@@ -75,26 +75,58 @@ def loader_hash() -> str:
     return outer.hexdigest()
 
 
-class Memo:
+class Entries:
+    """One memo's entries in a Store: read once per process, written back holding only what this process used."""
+
+    def __init__(self, store: Store | None, name: str) -> None:
+        self.store = store
+        self.name = name
+        self.entries: dict[str, Any] | None = None
+        self.new = False
+        self.used: set[str] = set()  # what this process read or wrote: all that is written back
+        self.hits = 0
+        self.misses = 0
+
+    def read(self) -> None:
+        """Read the stored entries, once."""
+        if self.entries is None:
+            stored = self.store.get_data(self.name) if self.store is not None else None
+            self.entries = dict(stored) if isinstance(stored, dict) else {}
+
+    def hit(self, k: str) -> None:
+        """Count a remembered entry as used."""
+        self.hits += 1
+        self.used.add(k)
+
+    def keep(self, k: str, entry: Any) -> None:
+        """Remember a new entry; it is written back by `write`."""
+        assert self.entries is not None
+        self.entries[k] = entry
+        self.used.add(k)
+        self.new = True
+
+    def write(self) -> bool:
+        """Write back the entries this process used, if any is new (so no past versions stay); say if it wrote."""
+        if self.store is None or self.entries is None or not self.new:
+            return False
+        self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        self.store.put_data(self.name, self.entries)
+        self.new = False
+        return True
+
+
+class Memo(Entries):
     """Per-file load results for one process; read from and written back to a Store once per load."""
 
     def __init__(self, store: Store | None = None, code: str | None = None) -> None:
-        self.store = store
-        self.name = f"load-memo-{code or loader_hash()}"
-        self.entries: dict[str, dict[str, Any]] | None = None
-        self.new = False
-        self.used: set[str] = set()  # what loads of this process read or wrote: all that is written back
-        self.hits = 0
-        self.misses = 0
+        super().__init__(store, f"load-memo-{code or loader_hash()}")
         self._dirs: dict[Path, str] = {}  # digests of function directories, for the load under way only
         self._decoded: dict[str, FileResult] = {}  # entries already rebuilt (a resident process loads again)
 
     def begin(self) -> None:
         """Start a load: read the stored entries once, and forget directory digests of an earlier load."""
         self._dirs = {}
-        if self.entries is None:
-            stored = self.store.get_data(self.name) if self.store is not None else None
-            self.entries = dict(stored) if isinstance(stored, dict) else {}
+        self.read()
 
     def lookup(self, rel: str, data: bytes, root: Path) -> FileResult | None:
         """Return the remembered result of this file's bytes, if everything it was read from is unchanged."""
@@ -105,8 +137,7 @@ class Memo:
                 value = self._decoded.get(k) or decode(entry["result"])
                 if isinstance(value, FileResult):
                     self._decoded[k] = value
-                    self.hits += 1
-                    self.used.add(k)
+                    self.hit(k)
                     return value
         except (KeyError, TypeError, ValueError, IndexError, Unmemoizable):
             pass
@@ -119,26 +150,19 @@ class Memo:
         if self.entries is None:
             return
         try:
-            encoded = encode(result)
-            if decode(encoded) != result or str(root) in repr(encoded):
+            encoded = exact(result)
+            if str(root) in repr(encoded):
                 raise Unmemoizable(rel)
             deps = {"files": {h: _file_digest(root / h) for h in helpers},
                     "dirs": {s: self._dir_digest(root, s) for s in sources}}
         except (Unmemoizable, OSError, ValueError):
             return
-        k = _key(rel, data)
-        self.entries[k] = {"deps": deps, "result": encoded}
-        self.used.add(k)
-        self.new = True
+        self.keep(_key(rel, data), {"deps": deps, "result": encoded})
 
     def save(self) -> None:
         """Write back the entries this process used, if any is new (so the memo holds no file's past versions)."""
-        if self.store is None or self.entries is None or not self.new:
-            return
-        self.entries = {k: v for k, v in self.entries.items() if k in self.used}
-        self._decoded = {k: v for k, v in self._decoded.items() if k in self.used}
-        self.store.put_data(self.name, self.entries)
-        self.new = False
+        if self.write():
+            self._decoded = {k: v for k, v in self._decoded.items() if k in self.used}
 
     def _current(self, deps: Mapping[str, Mapping[str, str]], root: Path) -> bool:
         try:
@@ -183,6 +207,14 @@ def encode(value: object) -> Any:
     if _CLASSES.get(cls.__name__) is cls and dataclasses.is_dataclass(value):
         return {"c": cls.__name__, "f": [encode(getattr(value, f.name)) for f in dataclasses.fields(value)]}
     raise Unmemoizable(cls.__name__)
+
+
+def exact(value: object) -> Any:
+    """Return `encode(value)` if `decode` rebuilds it equal; raise Unmemoizable otherwise."""
+    encoded = encode(value)
+    if decode(encoded) != value:
+        raise Unmemoizable(type(value).__name__)
+    return encoded
 
 
 def decode(data: Any) -> Any:

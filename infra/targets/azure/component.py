@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azn
 
-from infra import naming
+from infra import imports, naming
 from infra.bundle import bundle
 from infra.model import Workflow as Wf
 from infra.stamps import CODE_ENV, ENTRY_ENV, as_env, describe, with_commit
@@ -97,8 +97,7 @@ class Workflow(pulumi.ComponentResource):
 
     def _live_name(self, role: str, default: str) -> str:
         """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
-        live = self._live.get(role)
-        return live.names["name"] if live else default
+        return imports.physical_name(self._live, role, default)
 
     def _in_group(self, role: str) -> dict[str, Any]:
         """Return the common arguments, in the child's live resource group when it is imported."""
