@@ -38,7 +38,7 @@ def validate_repo(root: Path, horizon: Horizon | None = None, store: Store | Non
     refused = _refusals(result, verdicts, errors)
     _equivalence(result, verdicts, horizon, refused, errors, warnings)
     verdicts.save()
-    errors += _import_records(result)
+    errors += import_records(result)
     errors.sort(key=lambda e: (e.path, e.line, e.field))
     return dataclasses.replace(result, errors=tuple(errors), warnings=tuple(warnings),
                                skipped=_skipped(result), horizon=horizon)
@@ -77,8 +77,8 @@ def _equivalence(result: LoadResult, verdicts: Verdicts, horizon: Horizon, refus
                                                                                      finding))
 
 
-def _import_records(result: LoadResult) -> list[SpecError]:
-    """Return every problem of the workflows' import records (workflows/<file>.import.json)."""
+def import_records(result: LoadResult) -> list[SpecError]:
+    """Return every problem of the workflows' import records (workflows/<file>.import.json): validate and preview."""
     stacks = {s.name for s in result.stacks}
     return [e for wf in result.workflows
             for e in imports.check(result.root, wf.location.path, wf.name, stacks, IMPORTABLE)]

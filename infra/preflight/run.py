@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infra import fidelity, imports, redact
+from infra.checks import import_records
 from infra.errors import SpecError, SpecInvalid
 from infra.gitinfo import commits
 from infra.loader import WORKFLOW_DIR, LoadResult, load_repo
@@ -132,6 +133,9 @@ def _preview(root: Path, stack_name: str, base: str | None, compare: bool, cache
     result = load_repo(root, memo)
     try:
         stack = result.require_valid().stack(stack_name)
+        bad_records = import_records(result)  # a record the components could not honour: said by file and line
+        if bad_records:
+            raise SpecInvalid(bad_records)
     except SpecInvalid as exc:
         return Preview(stack_name, (), None, [], [], errors=list(exc.errors), head=head_state(result.root))
     rev = base_rev.resolve(result.root, base) if compare else None
