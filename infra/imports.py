@@ -202,7 +202,9 @@ def _check_child(rel: str, text: str, field: str, role: str, child: Any,
         return [SpecError(rel, line, f"{field}.live", child["live"], "is not an object",
                           "write {\"<input path>\": <the value adopt read live>, ...}, or leave it out")]
     missing = [n for n in roles[role] if not isinstance(child.get(n), str) or not child[n]]
-    return [SpecError(rel, line, f"{field}.{n}", None, "missing: the live name the child keeps",
+    return [SpecError(rel, line, f"{field}.{n}", child.get(n),
+                      "missing: the live name the child keeps" if child.get(n) in (None, "") else
+                      "is not a name: the live name the child keeps is a non-empty string",
                       f"add \"{n}\": the live resource's {n} (a different one would replace it)") for n in missing]
 
 

@@ -35,3 +35,16 @@ def test_preview_refuses_a_broken_record_by_file_line_and_field_like_validate(tm
     assert "program" not in preview.stdout and "Traceback" not in preview.stderr + preview.stdout
     messages = json.dumps(json.loads(as_json.stdout))
     assert as_json.returncode == 1 and "import.stacks.staging.azure.function.group" in messages
+
+
+def test_validate_echoes_a_name_that_is_not_a_string(tmp_path: Path) -> None:
+    root = scratch_repo(tmp_path / "repo")
+    record = json.loads(json.dumps(RECORD))
+    record["stacks"]["staging"]["azure"]["function"].update(name=5, group="ops")
+    (root / "workflows" / "hourly_inventory_snapshot.import.json").write_text(json.dumps(record), encoding="utf-8")
+
+    done = _run(root, "validate")
+
+    assert done.returncode == 1
+    said = done.stdout + done.stderr
+    assert "import.stacks.staging.azure.function.name: 5 — is not a name" in said, said
