@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra.targets.azure import checks, facts
-from infra.targets.azure.normalize import normalize
+from infra.targets.azure.normalize import SOURCES, normalize
 from infra.targets.azure.translate import translate
 from infra.targets.base import ComponentClass, ResourceChecks
 from infra.targets.spec import TargetSpec
@@ -17,4 +17,4 @@ def _component() -> ComponentClass:
 
 TARGET = TargetSpec("azure", "Azure", facts.RESOURCES,
                     ResourceChecks(checks.public_access, checks.privileges, checks.artifact),
-                    facts.RESERVED_ENV, translate, normalize, _component)
+                    facts.RESERVED_ENV, translate, normalize, _component, SOURCES)

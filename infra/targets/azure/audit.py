@@ -13,9 +13,9 @@ from typing import Any
 
 from azure.core.exceptions import AzureError
 
-from infra import naming
 from infra.model import StackConfig
-from infra.targets.azure.live import _Clients, app_name, group_name
+from infra.targets.azure.live import _Clients
+from infra.targets.azure.translate import names
 from infra.targets.changes import Asked, Change, iso, window
 from infra.targets.liveread import LiveRead, Unreadable
 
@@ -47,14 +47,12 @@ def changed_by(stack: StackConfig, asked: Asked, connect: Mapping[str, Any], cli
 
 def _resource(stack: StackConfig, asked: Asked) -> tuple[str, str]:
     """Return the resource group and the path (under the provider) of the resource that holds the field."""
-    rg = group_name(stack, asked.workflow)
+    n = names(stack, asked.workflow, asked.desired.location, asked.live)
     if asked.attribute in PLAN_FIELDS:
-        return rg, "/providers/microsoft.web/serverfarms/" + naming.physical(
-            "lockstep", stack.name, asked.workflow, "plan", limit=60)
+        return n.plan_group, "/providers/microsoft.web/serverfarms/" + n.plan
     if asked.attribute in GROUP_FIELDS:
-        return rg, "/providers/microsoft.insights/actiongroups/" + naming.physical(
-            "lockstep", stack.name, asked.workflow, "alerts", limit=60)
-    return rg, "/providers/microsoft.web/sites/" + app_name(stack, asked.workflow, asked.desired.location)
+        return n.group, "/providers/microsoft.insights/actiongroups/" + n.alerts
+    return n.group, "/providers/microsoft.web/sites/" + n.app
 
 
 def _changes(event: Any, resource: str) -> bool:

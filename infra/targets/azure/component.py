@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azn
 
-from infra import imports, naming
+from infra import naming
 from infra.bundle import bundle
 from infra.model import Workflow as Wf
 from infra.stamps import CODE_ENV, ENTRY_ENV, as_env, describe, with_commit
@@ -31,6 +31,7 @@ from infra.targets.azure.translate import (
     TIMEOUT_SETTING,
     ZONE_SETTING,
     AzureDesired,
+    names,
     translate,
 )
 from infra.targets.base import Context
@@ -84,6 +85,7 @@ class Workflow(pulumi.ComponentResource):
         self._tags = with_commit(self._d.stamps, ctx.commit)
         self._location = self._d.location
         self._live = ctx.live("azure")  # children that exist live keep their names and groups, and are imported
+        self._names = names(ctx.stack, wf.name, self._location, self._live)
         self._group()
         self._storage()
         self._app()
@@ -94,10 +96,6 @@ class Workflow(pulumi.ComponentResource):
     def _child(self, role: str = "", **kw: Any) -> pulumi.ResourceOptions:
         live = self._live.get(role)
         return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
-
-    def _live_name(self, role: str, default: str) -> str:
-        """Return a child's physical name: the live one when the child is imported, else Lockstep's."""
-        return imports.physical_name(self._live, role, default)
 
     def _in_group(self, role: str) -> dict[str, Any]:
         """Return the common arguments, in the child's live resource group when it is imported."""
@@ -113,18 +111,16 @@ class Workflow(pulumi.ComponentResource):
     def _group(self) -> None:
         app = self._live.get("function")
         if app or self._cfg.resource_group:  # an adopted app stays in its group: moving it would replace it
-            name = app.names["group"] if app else self._cfg.resource_group
-            self.rg_name: pulumi.Output[str] = pulumi.Output.from_input(str(name))
+            self.rg_name: pulumi.Output[str] = pulumi.Output.from_input(self._names.group)
             return
         group = azn.resources.ResourceGroup(
             naming.logical(self._wf.name, "rg"), location=self._location, tags=self._tags, opts=self._child(),
-            resource_group_name=naming.physical("rg-lockstep", self._ctx.stack.name, self._wf.name, limit=90))
+            resource_group_name=self._names.group)
         self.rg_name = group.name
 
     def _storage(self) -> None:
         wf, n = self._wf, naming.logical
-        self.account_name = self._live_name("storage", naming.compact(self._ctx.stack.name, wf.name, limit=24,
-                                                                      prefix="ls"))
+        self.account_name = self._names.storage
         self.storage = azn.storage.StorageAccount(
             n(wf.name, "storage"), account_name=self.account_name,
             kind="StorageV2", sku=azn.storage.SkuArgs(name="Standard_LRS"), allow_blob_public_access=False,
@@ -161,19 +157,18 @@ class Workflow(pulumi.ComponentResource):
             n(wf.name, "logs"), workspace_name=self._phys("logs"), retention_in_days=30,
             sku=azn.operationalinsights.WorkspaceSkuArgs(name="PerGB2018"), opts=self._child(), **self._common())
         self.insights = azn.applicationinsights.Component(
-            n(wf.name, "insights"), resource_name_=self._live_name("insights", self._phys("insights")), kind="web",
+            n(wf.name, "insights"), resource_name_=self._names.insights, kind="web",
             application_type="web", workspace_resource_id=self.workspace.id, ingestion_mode="LogAnalytics",
             opts=self._child("insights"), **self._in_group("insights"))
         sku = self._d.sku
         tier, kind = next((t, k) for n, t, k in (*PLAN_SKUS.values(), *PREMIUM_SKUS) if n == sku)
         premium = tier == "ElasticPremium"
         self.plan = azn.web.AppServicePlan(
-            n(wf.name, "plan"), name=self._live_name("plan", self._phys("plan")), kind=kind, reserved=True,
+            n(wf.name, "plan"), name=self._names.plan, kind=kind, reserved=True,
             sku=azn.web.SkuDescriptionArgs(name=sku, tier=tier),
             maximum_elastic_worker_count=1 if premium else None, opts=self._child("plan"), **self._in_group("plan"))
         self.app = azn.web.WebApp(
-            n(wf.name, "function"), name=self._live_name("function", naming.physical(
-                "lockstep", self._ctx.stack.name, wf.name, naming.short_hash(self._location), limit=60)),
+            n(wf.name, "function"), name=self._names.app,
             kind="functionapp,linux", reserved=True, server_farm_id=self.plan.id, https_only=True,
             identity=azn.web.ManagedServiceIdentityArgs(type=azn.web.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
             site_config=azn.web.SiteConfigArgs(
@@ -205,7 +200,7 @@ class Workflow(pulumi.ComponentResource):
     def _alerts(self) -> None:
         wf, n = self._wf, naming.logical
         self.action_group = azn.monitor.ActionGroup(
-            n(wf.name, "action-group"), action_group_name=self._phys("alerts"), resource_group_name=self.rg_name,
+            n(wf.name, "action-group"), action_group_name=self._names.alerts, resource_group_name=self.rg_name,
             location="global", group_short_name=naming.physical(wf.name, limit=12), enabled=True, tags=self._tags,
             email_receivers=[azn.monitor.MicrosoftCommonEmailReceiverArgs(
                 name=f"email-{i}", email_address=address, use_common_alert_schema=True)

@@ -31,7 +31,13 @@ from infra import naming
 from infra.model import StackConfig
 from infra.stamps import ENTRY_ENV
 from infra.targets.azure.normalize import ACTION_GROUP, APP, PLAN, PLATFORM_SETTINGS
-from infra.targets.azure.translate import SCHEDULE_SETTING, TIMEOUT_SETTING, ZONE_SETTING, AzureDesired
+from infra.targets.azure.translate import (
+    SCHEDULE_SETTING,
+    TIMEOUT_SETTING,
+    ZONE_SETTING,
+    AzureNames,
+    names,
+)
 from infra.targets.base import Observed
 from infra.targets.discovered import Discovered, Discovery, code_of
 from infra.targets.liveread import (
@@ -94,9 +100,9 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
         return out
     listed = _list_groups(out, clients, stack, wanted, connect)
     readable = {n: w for n, w in wanted.items() if n not in out.unreadable}
-    read_each(out, readable, lambda w: _workflow(clients, stack, w, listed.get(group_name(stack, w.workflow))), _why)
+    read_each(out, readable, lambda w: _workflow(clients, of(stack, w), listed.get(of(stack, w).group)), _why)
     out.resources_read += len(out.resources)  # each app's settings are their own ARM resource (config/appsettings)
-    claimed = {app_name(stack, w, want.desired.location) for w, want in wanted.items()}
+    claimed = {of(stack, want).app for want in wanted.values()}
     try:
         out.unmanaged.extend(_unmanaged(clients, stack, claimed))
     except AzureError as exc:
@@ -104,16 +110,9 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
     return out
 
 
-def group_name(stack: StackConfig, workflow: str) -> str:
-    """Return the resource group the component deploys a workflow into."""
-    if stack.azure and stack.azure.resource_group:
-        return stack.azure.resource_group
-    return naming.physical("rg-lockstep", stack.name, workflow, limit=90)
-
-
-def app_name(stack: StackConfig, workflow: str, location: str) -> str:
-    """Return the function app's physical name (globally unique, so it carries a hash of the location)."""
-    return naming.physical("lockstep", stack.name, workflow, naming.short_hash(location), limit=60)
+def of(stack: StackConfig, want: Wanted) -> AzureNames:
+    """Return the names and groups a wanted workflow's children have: Lockstep's, or those its record keeps."""
+    return names(stack, want.workflow, want.desired.location, want.live)
 
 
 @dataclass
@@ -129,11 +128,11 @@ def _list_groups(out: LiveRead, c: _Clients, stack: StackConfig, wanted: Mapping
                  connect: Mapping[str, Any]) -> dict[str, _Group]:
     """List each resource group with enough workflows; a failed list makes that group's reads unreadable."""
     by_group: dict[str, list[str]] = {}
-    for name in wanted:
-        by_group.setdefault(group_name(stack, name), []).append(name)
+    for name, want in wanted.items():
+        by_group.setdefault(of(stack, want).group, []).append(name)
     listed = {}
-    for rg, names in sorted(by_group.items()):
-        if not use_lists(connect, len(names)):
+    for rg, members in sorted(by_group.items()):
+        if not use_lists(connect, len(members)):
             continue
         try:
             listed[rg] = _Group(
@@ -142,7 +141,7 @@ def _list_groups(out: LiveRead, c: _Clients, stack: StackConfig, wanted: Mapping
                 {k: [{"name": r.name, "emailAddress": r.email_address} for r in g.email_receivers or []]
                  for k, g in _by_name(c.every(c.monitor.action_groups.list_by_resource_group(rg))).items()})
         except AzureError as exc:
-            unreadable_all(out, names, f"listing function apps, plans and action groups in {rg}: {_why(exc)}")
+            unreadable_all(out, members, f"listing function apps, plans and action groups in {rg}: {_why(exc)}")
     return listed
 
 
@@ -150,19 +149,24 @@ def _by_name(items: Iterable[Any]) -> dict[str, Any]:
     return {str(i.name).lower(): i for i in items}
 
 
-def _point_group(c: _Clients, rg: str, app: str, plan: str, alerts: str) -> tuple[Any, Any, list[dict[str, Any]]]:
-    site = _get(lambda: c.count(c.web.web_apps.get(rg, app)), f"function app {app}")
-    farm = _get(lambda: c.count(c.web.app_service_plans.get(rg, plan)), f"App Service plan {plan}")
-    group_id = (f"/subscriptions/{c.subscription}/resourceGroups/{rg}/providers/microsoft.insights/"
-                f"actionGroups/{alerts}")
+def _point_group(c: _Clients, n: AzureNames) -> tuple[Any, Any, list[dict[str, Any]]]:
+    site = _get(lambda: c.count(c.web.web_apps.get(n.group, n.app)), f"function app {n.app}")
+    farm = _plan(c, n)
+    group_id = (f"/subscriptions/{c.subscription}/resourceGroups/{n.group}/providers/microsoft.insights/"
+                f"actionGroups/{n.alerts}")
     group = _get(lambda: c.count(c.resources.resources.get_by_id(group_id, api_version=ACTION_GROUP_API)),
-                 f"action group {alerts}")
+                 f"action group {n.alerts}")
     return site, farm, list((group.properties or {}).get("emailReceivers", []))
 
 
-def _from_lists(c: _Clients, g: _Group, rg: str, app: str, plan: str,
-                alerts: str) -> tuple[Any, Any, list[dict[str, Any]]]:
-    site, farm = g.sites.get(app.lower()), g.plans.get(plan.lower())
+def _plan(c: _Clients, n: AzureNames) -> Any:
+    return _get(lambda: c.count(c.web.app_service_plans.get(n.plan_group, n.plan)), f"App Service plan {n.plan}")
+
+
+def _from_lists(c: _Clients, g: _Group, n: AzureNames) -> tuple[Any, Any, list[dict[str, Any]]]:
+    rg, app, plan, alerts = n.group, n.app, n.plan, n.alerts
+    site = g.sites.get(app.lower())
+    farm = g.plans.get(plan.lower()) if n.plan_group.lower() == rg.lower() else _plan(c, n)  # an adopted plan
     if site is None or farm is None or alerts.lower() not in g.receivers:
         what = f"function app {app}" if site is None else f"App Service plan {plan}" if farm is None \
             else f"action group {alerts}"
@@ -172,13 +176,9 @@ def _from_lists(c: _Clients, g: _Group, rg: str, app: str, plan: str,
     return site, farm, g.receivers[alerts.lower()]
 
 
-def _workflow(c: _Clients, stack: StackConfig, want: Wanted, listed: _Group | None) -> list[Observed]:
-    d: AzureDesired = want.desired
-    rg, app = group_name(stack, want.workflow), app_name(stack, want.workflow, d.location)
-    plan = naming.physical("lockstep", stack.name, want.workflow, "plan", limit=60)
-    alerts = naming.physical("lockstep", stack.name, want.workflow, "alerts", limit=60)
-    site, farm, receivers = _from_lists(c, listed, rg, app, plan, alerts) if listed is not None \
-        else _point_group(c, rg, app, plan, alerts)
+def _workflow(c: _Clients, n: AzureNames, listed: _Group | None) -> list[Observed]:
+    rg, app, plan, alerts = n.group, n.app, n.plan, n.alerts
+    site, farm, receivers = _from_lists(c, listed, n) if listed is not None else _point_group(c, n)
     # azure-core retries only idempotent methods; the settings list is a POST, so throttling is retried here.
     settings = with_backoff(lambda: c.count(c.web.web_apps.list_application_settings(rg, app)),
                             _throttled).properties or {}

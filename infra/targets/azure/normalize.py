@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from infra.stamps import CODE_ENV, ENTRY_ENV
 from infra.targets.azure import facts
@@ -22,6 +24,11 @@ ACTION_GROUP = "azure-native:monitor:ActionGroup"
 # App settings the platform or Lockstep's own plumbing uses; the rest are the workflow's env and secrets.
 PLATFORM_SETTINGS = ("FUNCTIONS_", "AzureWebJobs", "WEBSITE_", "APPLICATIONINSIGHTS_", "AzureFunctionsJobHost__")
 KEY_VAULT_REF = "@Microsoft.KeyVault("
+
+# Which live resource each AzureDesired attribute is read from, so drift can name the resource that differs.
+SOURCES: Mapping[str, str] = MappingProxyType({
+    f.name: PLAN if f.name in ("plan", "sku") else ACTION_GROUP if f.name == "email_receivers" else APP
+    for f in dataclasses.fields(AzureDesired)})
 
 
 def normalize(observed: Sequence[Observed]) -> AzureDesired:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from infra import naming
+from infra.imports import NO_CHILDREN, Children, physical_name
 from infra.model import StackConfig, Workflow
 from infra.schedule.translate import Native, Refusal
 from infra.schedule.translate import translate as translate_schedule
@@ -17,6 +19,44 @@ SCHEDULE_SETTING = "LOCKSTEP_SCHEDULE"    # the timer trigger reads "%LOCKSTEP_S
 RETRY_SETTING = "LOCKSTEP_RETRY"          # JSON: the retry policy the shim applies to the timer function
 TIMEOUT_SETTING = "AzureFunctionsJobHost__functionTimeout"
 ZONE_SETTING = "WEBSITE_TIME_ZONE"
+
+
+@dataclass(frozen=True)
+class AzureNames:
+    """The physical names of one workflow's Azure children on a stack, and the resource group of each."""
+
+    group: str  # the function app's group; the children not adopted are made in it too
+    app: str
+    plan: str
+    plan_group: str
+    storage: str
+    storage_group: str
+    insights: str
+    insights_group: str
+    alerts: str
+
+
+def names(stack: StackConfig, workflow: str, location: str, live: Children = NO_CHILDREN) -> AzureNames:
+    """Return the physical names of a workflow's children: Lockstep's, or the live ones its import record keeps.
+
+    The component deploys under these names and groups, and the live reader and the audit lookup read them by them.
+    An adopted app stays in its live group (moving it would replace it); otherwise the stack's shared group, if it
+    names one, else the workflow's own.
+    """
+    own = naming.physical("rg-lockstep", stack.name, workflow, limit=90)
+    group = physical_name(live, "function", (stack.azure.resource_group if stack.azure else "") or own, "group")
+
+    def phys(role: str) -> str:
+        return naming.physical("lockstep", stack.name, workflow, role, limit=60)
+
+    storage = physical_name(live, "storage", naming.compact(stack.name, workflow, limit=24, prefix="ls"))
+    return AzureNames(
+        group=group, app=physical_name(live, "function", naming.physical(
+            "lockstep", stack.name, workflow, naming.short_hash(location), limit=60)),
+        plan=physical_name(live, "plan", phys("plan")), plan_group=physical_name(live, "plan", group, "group"),
+        storage=storage, storage_group=physical_name(live, "storage", group, "group"),
+        insights=physical_name(live, "insights", phys("insights")),
+        insights_group=physical_name(live, "insights", group, "group"), alerts=phys("alerts"))
 
 
 @dataclass(frozen=True)
