@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from infra import imports
@@ -16,10 +17,13 @@ from infra.schedule.workflow_check import advice
 from infra.targets.aws import facts as aws_facts
 from infra.targets.azure import facts as azure_facts
 from infra.targets.gcp import facts as gcp_facts
+from infra.targets.onprem import facts as onprem_facts
 
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LATER_CHECKS = "platform limits, schedule equivalence and overlap"
 # The targets whose components take an import record, and the child roles of each (infra/imports.py).
-IMPORTABLE = {"aws": aws_facts.IMPORTABLE, "azure": azure_facts.IMPORTABLE, "gcp": gcp_facts.IMPORTABLE}
+IMPORTABLE = {"aws": aws_facts.IMPORTABLE, "azure": azure_facts.IMPORTABLE, "gcp": gcp_facts.IMPORTABLE,
+              "onprem": onprem_facts.IMPORTABLE}
 
 
 def validate_repo(root: Path, horizon: Horizon | None = None, store: Store | None = None) -> LoadResult:
@@ -80,8 +84,35 @@ def _equivalence(result: LoadResult, verdicts: Verdicts, horizon: Horizon, refus
 def import_records(result: LoadResult) -> list[SpecError]:
     """Return every problem of the workflows' import records (workflows/<file>.import.json): validate and preview."""
     stacks = {s.name for s in result.stacks}
-    return [e for wf in result.workflows
-            for e in imports.check(result.root, wf.location.path, wf.name, stacks, IMPORTABLE)]
+    out = []
+    for wf in result.workflows:  # a record that reads is checked against the workflow's hosts too
+        out += imports.check(result.root, wf.location.path, wf.name, stacks, IMPORTABLE) or _adopted_lines(result, wf)
+    return out
+
+
+def _adopted_lines(result: LoadResult, wf: Workflow) -> list[SpecError]:
+    """Return what is wrong with an adopted crontab line: it must be on the host the workflow runs on, by digest."""
+    out = []
+    rel = imports.record_path(wf.location.path)
+    for stack in result.stacks:
+        child = imports.children(result.root, wf.location.path, stack.name, "onprem").get("host")
+        if child is None or stack.onprem is None:
+            continue
+        host = wf.host_in(stack.name) or stack.onprem.hosts[0].name
+        field = f"import.stacks.{stack.name}.onprem.host"
+        if child.names.get("host") != host:
+            out.append(SpecError(rel, imports.line_of(result.root, wf.location.path, "host"), f"{field}.host",
+                                 child.names.get("host"),
+                                 f"the adopted crontab line is on host {child.names.get('host')!r}, but the workflow "
+                                 f"runs on {host!r} in stack {stack.name!r}",
+                                 f"set the workflow's onprem host to {child.names.get('host')!r}, or adopt the line "
+                                 "on the host it runs on"))
+        if not SHA256.match(child.names.get("line", "")):
+            out.append(SpecError(rel, imports.line_of(result.root, wf.location.path, "line"), f"{field}.line",
+                                 child.names.get("line"),
+                                 "is not the sha256 of the adopted crontab line",
+                                 "write the record again with `lockstep import adopt`"))
+    return out
 
 
 def _skipped(result: LoadResult) -> tuple[str, ...]:

@@ -208,6 +208,12 @@ def _check_child(rel: str, text: str, field: str, role: str, child: Any,
                       f"add \"{n}\": the live resource's {n} (a different one would replace it)") for n in missing]
 
 
+def line_of(root: Path, workflow_file: str, key: str) -> int:
+    """Return the line of a workflow's record that first holds `"key"` (1 when none does, or there is no record)."""
+    path = root / record_path(workflow_file)
+    return _line(path.read_text(encoding="utf-8"), key) if path.is_file() else 1
+
+
 def _line(text: str, key: str) -> int:
     """Return the first line that holds `"key"` (1 when none does)."""
     needle = json.dumps(key)

@@ -21,6 +21,10 @@ only these resources, a group holds anything, and deleting the workflow would de
 the workflow's new children go into the app's live group beside it. Not imported either: the Log Analytics
 workspace (one usually serves many components), role assignments and alert rules, which Lockstep makes per
 workflow, and the `packages` container and blob, which are Lockstep's own.
+
+On-prem: a crontab line is recorded by its host and the sha256 of its text (the line may hold a credential), never
+the line itself; the on-prem resource's create swaps it for Lockstep's block in one `crontab -` install, and refuses,
+changing nothing, if the line changed since. systemd timers are not adopted.
 """
 
 from __future__ import annotations
@@ -49,8 +53,11 @@ def live_children(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:
                 "function": _child(f.function_id, function, name=f.function_id.rsplit("/", 1)[-1])}
     if f.target == "azure":
         return _azure(item, items)
-    raise LockstepError(f"import adopt: {item.key}: the {f.target} component cannot adopt live resources yet (only "
-                        "aws, azure and gcp); adopting it would make the next `pulumi up` create a second copy")
+    if f.dialect == "systemd":
+        raise LockstepError(f"import adopt: {item.key} is a systemd timer; Lockstep adopts crontab lines only (its "
+                            "create swaps the line for its own block in one crontab install): declare the workflow "
+                            "by hand, and disable the timer when Lockstep's deploy has run")
+    return {"host": _child(f.live_id, {}, host=f.place, line=f.children["line"])}
 
 
 def _aws(item: Item, items: Sequence[Item]) -> Mapping[str, LiveChild]:

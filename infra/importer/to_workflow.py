@@ -11,6 +11,7 @@ from infra.model import RUNTIMES, StackConfig
 from infra.targets.azure.normalize import plan_of
 from infra.targets.base import NormalizeError
 
+ONPREM_ENTRY, ONPREM_RUNTIME = "main.handler", "python3.11"  # what an adopted crontab line's function declares
 GCP_RUNTIME = re.compile(r"^python3(\d+)$")
 AZURE_RUNTIME = re.compile(r"^python\|3\.(\d+)$", re.IGNORECASE)  # linuxFxVersion "Python|3.11"
 
@@ -41,9 +42,15 @@ def draft(item: Item, stack: StackConfig, name: str, owner: str) -> Draft:
         raise LockstepError(f"import adopt: {item.key} is not a workflow Lockstep can declare: {item.reason}")
     f, s = item.found, item.schedule
     entry, runtime = f.entry, _runtime(f.runtime)
-    if f.target == "onprem":
-        raise LockstepError(f"import adopt: {item.key} runs a command ({f.calls}), not a Python function; wrap it "
-                            "in a function under workflows/functions/ and declare it by hand")
+    calls = f"which calls {f.calls}"
+    if f.target == "onprem":  # a crontab line runs a command: its function is the user's, its text stays off git
+        host = stack.onprem.host(f.place) if stack.onprem else None
+        if host is None or host.scheduler != "cron":
+            raise LockstepError(f"import adopt: {item.key}: host {f.place!r} "
+                                f"{'deploys with systemd' if host else f'is not in stack {stack.name!r}'}; an adopted "
+                                "crontab line is swapped for Lockstep's crontab block, so the host needs scheduler: "
+                                "cron")
+        entry, runtime, calls = ONPREM_ENTRY, ONPREM_RUNTIME, f"a crontab line on {f.place}"
     if not entry or runtime is None:
         raise LockstepError(f"import adopt: {item.key} reports no Python entry point and runtime "
                             f"({entry or 'no entry'}, {f.runtime or 'no runtime'}); declare it by hand")
@@ -56,7 +63,7 @@ def draft(item: Item, stack: StackConfig, name: str, owner: str) -> Draft:
         f'"""{name}: adopted from {f.target} ({item.key}) by `lockstep import adopt`."""', "",
         f"from infra.dsl import {'cron' if s.kind == 'cron' else 'rate'}, workflow", "", "workflow(",
         f"    name={name!r},", "    schema=1,",
-        f"    description={f'Adopted from {item.key}, which calls {f.calls}.'!r},",
+        f"    description={f'Adopted from {item.key}, {calls}.'!r},",
         f"    owner={owner!r},", f"    schedule={schedule},", "    function={",
         *(f"        {k!r}: {v!r}," for k, v in function.items()), "    },",
         *([f"    timeout={_duration(f.timeout_s)!r},"] if f.timeout_s else []),
@@ -82,6 +89,8 @@ def _local(item: Item, stack: StackConfig) -> dict[str, str]:
         return {"region": f.place}
     if f.target == "gcp" and stack.gcp and f.place.split("/", 1)[-1] != stack.gcp.region:
         return {"region": f.place.split("/", 1)[-1]}
+    if f.target == "onprem" and stack.onprem and len(stack.onprem.hosts) > 1:
+        return {"host": f.place}
     if f.target == "azure" and stack.azure:
         plan = _azure_plan(item)  # the app stays on the kind of plan it runs on (Azure moves no app across kinds)
         return {**({"location": f.place} if f.place != stack.azure.location else {}),

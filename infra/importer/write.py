@@ -63,7 +63,10 @@ def _collisions(root: Path, declared: Sequence[Workflow], drafts: Sequence[tuple
                        f"--name {item.key}=NAME")
         out += [f"{item.key}: overlaps workflow {wf.name!r} ({wf.location.path}): the same code at equivalent fire "
                 "times; it is already declared" for wf in declared if _overlaps(item, wf)]
-        if not (root / "workflows" / d.source).is_dir():
+        if not (root / "workflows" / d.source).is_dir() and item.found.target == "onprem":
+            out.append(f"{item.key}: a crontab line runs a command, not a function: put a Python function that does "
+                       f"its work in workflows/{d.source}/main.py (def handler(event, context)), then run adopt again")
+        elif not (root / "workflows" / d.source).is_dir():
             out.append(f"{item.key}: put the function's code in workflows/{d.source}/ (the platform does not let "
                        "Lockstep download it), then run adopt again")
     chosen = {i.key for i, _d in drafts}
@@ -102,7 +105,9 @@ def _mismatch(item: Item, wf: Workflow) -> list[str]:
     assert s is not None
     pairs: list[tuple[str, object, object]] = [("schedule", (s.kind, s.expression, s.timezone),
               (wf.schedule.kind, wf.schedule.expression, wf.schedule.timezone)),
-             ("entry", f.entry, wf.function.entry), ("env", dict(f.env), dict(wf.function.env))]
+             ("env", dict(f.env), dict(wf.function.env))]
+    if f.entry:  # a crontab line has none: the function the user wrote for it declares main.handler
+        pairs.append(("entry", f.entry, wf.function.entry))
     if f.timeout_s:
         pairs.append(("timeout", f.timeout_s, wf.timeout_s))
     if f.memory_mb:

@@ -22,6 +22,7 @@ from policies.lib import stamps_of, target_of
 
 _TOP = re.compile(r"[.\[(]")  # where a leaf path leaves its top-level input key
 OPS = ("create", "import", "replace", "update", "delete", "same")
+ADOPT = "adopt"  # a dynamic resource's input its create alone reads (its provider's diff ignores it)
 NAME_KEYS = {"name", "groupName"}  # an adopted child's physical names: the import record keeps the live ones
 
 
@@ -96,7 +97,15 @@ def summarize(reg: Registration, root: Path, workflow: str = "") -> Resource:
     return Resource(reg.urn, reg.type, reg.name, reg.custom, target_of(reg.type) or _component_target(reg.type),
                     stamps.get("lockstep-workflow") or workflow, _key_hashes(reg.inputs, leaves, str(root)),
                     bool(stamps), reg.provider.rsplit("::", 1)[0] if reg.provider else "", values.encode(leaves),
-                    ",".join(reg.options.get("replaceOnChanges") or ()), dynamic, str(reg.options.get("import") or ""))
+                    ",".join(reg.options.get("replaceOnChanges") or ()), dynamic,
+                    str(reg.options.get("import") or "") or _adopts(reg))
+
+
+def _adopts(reg: Registration) -> str:
+    """Return the crontab line a dynamic on-prem resource adopts ("" for none): its create swaps the line for its
+    block, which the plan shows as an import of that line, not the create of a second copy."""
+    adopt = reg.inputs.get(ADOPT) if reg.type.startswith("pulumi-python:dynamic") else None
+    return str(adopt.get("id") or "") if isinstance(adopt, dict) else ""
 
 
 def _key_hashes(inputs: Mapping[str, Any], leaves: Mapping[str, str], root: str) -> str:
@@ -139,9 +148,11 @@ def diff(base: Iterable[Resource], head: Iterable[Resource]) -> list[Change]:
             out.append(Change("same", r, (), (), old))
             continue
         a, b = old.hashes(), r.hashes()
-        keys = tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))) if old.fields != r.fields else ()
+        keys = tuple(sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)
+                            and not (k == ADOPT and r.dynamic))) if old.fields != r.fields else ()
         why = replace.reasons(old, r, keys, old_providers, new_providers) if r.custom else ()
-        if r.import_id and r.import_id != old.import_id:  # Pulumi replaces the resource in the stack by the import
+        # Pulumi replaces the resource in the stack by the import (an adopted crontab line matters to a create only)
+        if r.import_id and r.import_id != old.import_id and not r.dynamic:
             why = (*why, f"the import record adopts {r.import_id} in place of the resource the stack holds")
         elif old.import_id and not r.import_id and set(keys) & NAME_KEYS:
             why = (*why, f"the import record is gone, so {old.import_id} loses its live name, and a new name is a "

@@ -145,3 +145,15 @@ def test_every_crontab_line_is_listed_and_the_copies_are_grouped(host: tuple[int
     assert groups == {("exact", frozenset({key + "6", key + "7", key + "report.timer"})),
                       ("near", frozenset({key + "3", key + "4"}))}
     assert report["overlap"]["total"] == 8
+
+
+def test_a_systemd_timer_is_not_adopted_and_nothing_is_written(host: tuple[int, str], tmp_path: Path) -> None:
+    root = scratch(tmp_path / "repo", [])
+    _stack(root, *host)
+    (root / "workflows" / "functions" / "report").mkdir()
+    key = "onprem:batch-07:batch-07:archive.timer"
+    code, out = run("import", "adopt", key, "--root", str(root), "--stack", "imp", "--owner", "ops@example.com",
+                    "--json")
+    report = json.loads(out)
+    assert code == 1 and "is a systemd timer" in report["errors"][0]["message"]
+    assert sorted(p.name for p in (root / "workflows").glob("*.py")) == []

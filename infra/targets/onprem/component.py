@@ -2,7 +2,9 @@
 
 The resource itself (upload, crontab or systemd timer, runner, fencing) lives in `host/`; this component only
 chooses the host, builds the inputs with `host.props.props_for` (host, scheduler kind, canonical fields, digests,
-stamps) and registers one child: `{workflow}-{host}`.
+stamps) and registers one child: `{workflow}-host`. A crontab line the workflow's import record adopts is passed
+as the `adopt` input: the resource's create swaps that line for Lockstep's block (not Pulumi's import option: the
+dynamic resource has no live twin to read, only a line to take over).
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ class Workflow(pulumi.ComponentResource):
         assert ctx.stack.onprem is not None
         host = host_of(wf, ctx.stack)
         desired = translate(wf, ctx.stack).desired  # everything deployed comes from here; the host adds the route
+        line = ctx.live("onprem").get("host")  # a crontab line adopted by `lockstep import adopt`
         props = props_from(desired, host, (ctx.root / wf.function.source).resolve(), ctx.epoch, ctx.commit,
-                           private_key_env=ctx.stack.onprem.private_key_env)
+                           private_key_env=ctx.stack.onprem.private_key_env,
+                           adopt={"id": line.id, "line": line.names["line"]} if line else None)
         # One name whatever the host, so a move to another host is a replace of this resource (which the provider
         # orders delete-first: the job never runs on both); the aliases keep resources named after their host.
         aliases = [pulumi.Alias(name=naming.logical(wf.name, h.name)) for h in ctx.stack.onprem.hosts]

@@ -16,3 +16,6 @@ OVERLAP = "an overlapping run is skipped (run lock), not delayed"
 
 # One resource per workflow: Lockstep's SSH dynamic resource, whose `stamps` input carries the stamps.
 RESOURCES = ResourceFacts("pulumi-python:dynamic/lockstep-onprem:Workflow", "stamps")
+# The one child a crontab line's import record names: the resource on its host, with the host it is on and the
+# sha256 of the line (never the line: it may hold a credential). Its create swaps the line for Lockstep's block.
+IMPORTABLE: dict[str, tuple[str, ...]] = {"host": ("host", "line")}

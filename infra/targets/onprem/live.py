@@ -21,7 +21,7 @@ from infra.targets.discovered import Discovered, Discovery
 from infra.targets.liveread import LiveRead, NotDeployed, Wanted, read_each
 from infra.targets.onprem import timers
 from infra.targets.onprem.host import deploy as steps
-from infra.targets.onprem.host.crontab import BEGIN, END
+from infra.targets.onprem.host.crontab import BEGIN, END, line_digest
 from infra.targets.onprem.host.props import Props, props_from
 from infra.targets.onprem.host.provider import live_view
 from infra.targets.onprem.host.ssh import HostConn, OnpremError, SshSession
@@ -130,7 +130,8 @@ def crontab_lines(host: str, zone: str, text: str) -> list[Discovered]:
             if not line.startswith("@") else (fields[0], fields[1] if len(fields) > 1 else "")
         item = Discovered("onprem", host, f"{host}:{number}", f"{host}:crontab:{number}", expression, zone,
                           calls=command, managed=block,
-                          code="cmd:" + hashlib.sha256(command.encode()).hexdigest() if command else "")
+                          code="cmd:" + hashlib.sha256(command.encode()).hexdigest() if command else "",
+                          children={"line": line_digest(line)})
         if block:
             item = dataclasses.replace(item, not_a_workflow="Lockstep's runner line: the workflow's schedule is "
                                        "in the host manifest (`lockstep drift` reads it)")

@@ -7,13 +7,15 @@ A block is exactly:
     # lockstep:begin <workflow> version=<version> instance=<instance>
     <minute> * * * * <command>
     # lockstep:end <workflow>
-Anything between a begin and its end belongs to that workflow; lines outside blocks are never touched. `instance` is
+Anything between a begin and its end belongs to that workflow; lines outside blocks are never touched, except the
+one line a workflow adopted (`lockstep import adopt`), which its first deploy swaps for its block. `instance` is
 the identity of the Pulumi resource that installed the block: a replacement's create takes the block over (one block
 per workflow per user), and the replaced resource's delete then removes only blocks that still carry its instance.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 
 BEGIN = "# lockstep:begin "
@@ -130,3 +132,24 @@ def stray_lines(text: str, runner: str) -> list[str]:
 def _is_begin(line: str, workflow: str) -> bool:
     rest = line.strip()[len(BEGIN):] if line.strip().startswith(BEGIN) else None
     return rest is not None and (rest == workflow or rest.startswith(workflow + " "))
+
+
+def line_digest(line: str) -> str:
+    """Return the sha256 of a crontab line, without surrounding blanks: how an adopted line is recorded and found
+    again (the line itself may hold a credential, so neither the record nor the state keeps it)."""
+    return hashlib.sha256(line.strip().encode()).hexdigest()
+
+
+def without_line(text: str, digest: str) -> str | None:
+    """Return crontab text without the first line outside every block whose `line_digest` is `digest` (None: no
+    such line)."""
+    lines, inside = text.splitlines(), False
+    for number, line in enumerate(lines):
+        if line.strip().startswith(BEGIN):
+            inside = True
+        elif line.strip().startswith(END):
+            inside = False
+        elif not inside and line.strip() and line_digest(line) == digest:
+            kept = lines[:number] + lines[number + 1:]
+            return "\n".join(kept) + ("\n" if kept else "")
+    return None

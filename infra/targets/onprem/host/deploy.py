@@ -144,8 +144,10 @@ def secret_refs(props: Props) -> list[str]:
 
 
 def deploy(session: SshSession, props: Props, previous: str | None = None,
-           hook: StepHook | None = None, fault: str | None = None) -> dict[str, Any]:
+           hook: StepHook | None = None, fault: str | None = None, adopt: bool = False) -> dict[str, Any]:
     """Deploy one workflow: probe, stage the version, activate it; return the host's manifest.
+
+    With `adopt` (the resource's create), the crontab line the inputs' `adopt` names is swapped for the block.
 
     `fault` ("after-switch", "after-schedule") makes the host-side activation die at that point; tests use it to
     prove that a crash half-way is converged by the next run.
@@ -159,7 +161,8 @@ def deploy(session: SshSession, props: Props, previous: str | None = None,
     remote(session, "stage", "stage", dict(base_request(props), version=plan.version, files=plan.files))
     _after(hook, "stage", session)
     remote(session, "activate", "activate", dict(base_request(props), version=plan.version, manifest=plan.manifest,
-                                                 previous=previous, fault=fault))
+                                                 previous=previous, fault=fault,
+                                                 adopt=props.raw.get("adopt") if adopt else None))
     _after(hook, "activate", session)
     return plan.manifest
 

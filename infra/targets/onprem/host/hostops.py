@@ -180,8 +180,11 @@ def activate(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
             raise OpError(DRIFT, "activate", f"the schedule on the host was changed outside Lockstep "
                           f"({drift['why']}); the change is recorded in drift.jsonl and left in place: adopt it in "
                           "git, or redeploy with on_drift='revert' to overwrite it on purpose", drift=drift)
+        if req.get("adopt") and req["backend"] == "systemd":
+            raise OpError(USAGE, "activate", "an adopted crontab line is swapped for the workflow's crontab block, "
+                          "but this host deploys with systemd: set the host's scheduler to cron in the stack file")
         tables = None if req["backend"] == "systemd" else \
-            planned_crontab("activate", lay["workflow"], req["manifest"]["schedule"]["block"])
+            planned_crontab("activate", lay["workflow"], req["manifest"]["schedule"]["block"], adopt=req.get("adopt"))
         _write_json("activate", lay["pending"], req["manifest"])
         was = os.readlink(lay["current"]) if os.path.islink(lay["current"]) else None
         _switch(lay["current"], os.path.join("versions", req["version"]))

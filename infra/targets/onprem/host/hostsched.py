@@ -17,7 +17,14 @@ import time
 from typing import Any
 
 with contextlib.suppress(ImportError):
-    from infra.targets.onprem.host.crontab import CrontabError, block_lines, find_blocks, replace_block, stray_lines
+    from infra.targets.onprem.host.crontab import (
+        CrontabError,
+        block_lines,
+        find_blocks,
+        replace_block,
+        stray_lines,
+        without_line,
+    )
 
 OK, USAGE, FENCED, DRIFT, OS_ERROR, LOCKED = 0, 2, 3, 4, 5, 6
 SCHEDULE_LOCK = "~/.lockstep-schedule.lock"
@@ -80,13 +87,27 @@ def live_schedule(req: dict[str, Any], lay: dict[str, str]) -> dict[str, Any]:
 
 
 def planned_crontab(step: str, workflow: str, block: str | None,
-                    only_instance: str | None = None) -> tuple[str, str]:
-    """Return (the table now, the table with this workflow's block replaced); refuse a table with broken markers."""
+                    only_instance: str | None = None, adopt: dict[str, str] | None = None) -> tuple[str, str]:
+    """Return (the table now, the table with this workflow's block replaced); refuse a table with broken markers.
+
+    With `adopt` ({"id", "line"}: the crontab line `lockstep import adopt` recorded, by its digest), the planned
+    table also drops that line, so one install swaps it for the block. A line that is gone, or was changed since, is
+    refused with nothing changed, unless the block is already there (a retried create after the swap).
+    """
     before = crontab_read()
     try:
-        return before, replace_block(before, workflow, block, only_instance)
+        after = replace_block(before, workflow, block, only_instance)
     except CrontabError as exc:
         raise OpError(USAGE, step, str(exc)) from None
+    if adopt:
+        swapped = without_line(after, adopt["line"])
+        if swapped is None and not find_blocks(before, workflow):
+            raise OpError(DRIFT, step, f"the crontab line {adopt['id']} that `lockstep import adopt` recorded is not "
+                          "in the crontab any more (it was changed or removed since); nothing was changed: run "
+                          "`lockstep import discover` and adopt it again, or delete the workflow's import record to "
+                          "deploy it beside whatever runs now")
+        after = after if swapped is None else swapped
+    return before, after
 
 
 def install_schedule(req: dict[str, Any], lay: dict[str, str], tables: tuple[str, str] | None) -> None:

@@ -7,6 +7,8 @@ longer matches the digest the plan was made with (so what was previewed is what 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,9 @@ REPLACE_KEYS = (("host", "address"), ("host", "port"), ("host", "user"), ("host"
                 ("canonical", "name"))
 # A change of any of these changes what runs or when: update in place.
 UPDATE_KEYS = (("digest",), ("bundle", "digest"), ("canonical",), ("memory_mb",), ("host", "timezone"), ("commit",))
+# Read by the create only (the crontab line it adopts): neither an update nor a replace.
+CREATE_ONLY_KEYS = ("adopt",)
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def props_for(workflow: Workflow, host: OnpremHost, epoch: int, commit: str, *,
@@ -40,11 +45,16 @@ def props_for(workflow: Workflow, host: OnpremHost, epoch: int, commit: str, *,
 
 
 def props_from(desired: OnpremDesired, host: OnpremHost, source: Path, epoch: int, commit: str, *,
-               private_key_env: str = "LOCKSTEP_ONPREM_KEY", on_drift: str = "refuse") -> dict[str, Any]:
-    """Return the OnpremWorkflow inputs that deploy a desired state; `host` adds only how to reach the host."""
+               private_key_env: str = "LOCKSTEP_ONPREM_KEY", on_drift: str = "refuse",
+               adopt: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the OnpremWorkflow inputs that deploy a desired state; `host` adds only how to reach the host.
+
+    `adopt` ({"id", "line"}, from the workflow's import record) names the crontab line the create swaps for the
+    workflow's block; the line is kept as its digest only.
+    """
     if on_drift not in ("refuse", "revert"):
         raise ValueError(f"on_drift {on_drift!r} must be 'refuse' or 'revert'")
-    return {
+    return {**({"adopt": {"id": adopt["id"], "line": adopt["line"]}} if adopt else {}),
         "host": {"name": desired.host, "address": desired.address, "port": host.port, "user": host.user,
                  "host_key": host.host_key, "scheduler": desired.scheduler, "timezone": desired.host_timezone,
                  "base_dir": host.base_dir},
@@ -131,4 +141,10 @@ def check(raw: dict[str, Any]) -> list[tuple[str, str]]:
         failures.append(("host.base_dir", str(exc)))
     if get(raw, ("host", "scheduler")) not in ("cron", "systemd"):
         failures.append(("host.scheduler", "must be 'cron' or 'systemd'"))
+    adopt = raw.get("adopt")
+    if adopt is not None and not (isinstance(adopt, dict) and adopt.get("id")
+                                  and SHA256.match(str(adopt.get("line", "")))):
+        failures.append(("adopt", "must be {id, line: the sha256 of the adopted crontab line}"))
+    elif adopt is not None and get(raw, ("host", "scheduler")) != "cron":
+        failures.append(("adopt", "an adopted crontab line needs the host's scheduler to be cron"))
     return failures

@@ -85,9 +85,13 @@ class OnpremWorkflowProvider(ResourceProvider):
                           delete_before_replace=bool(replaces) and moves)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Deploy the workflow; creating over an existing deploy of it converges (a retried create is safe)."""
+        """Deploy the workflow; creating over an existing deploy of it converges (a retried create is safe).
+
+        An `adopt` input (the import record's crontab line) is swapped for the workflow's block in the same install;
+        only a create does it: an update never touches a line that was added by hand later.
+        """
         p = Props(dict(_inputs(props), instance=uuid.uuid4().hex[:16]))
-        return CreateResult(p.resource_id(), self._deploy(p, previous=None))
+        return CreateResult(p.resource_id(), self._deploy(p, previous=None, adopt=True))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Deploy the new version; the old one stays on disk as the rollback target."""
@@ -112,9 +116,9 @@ class OnpremWorkflowProvider(ResourceProvider):
         outs = dict(_inputs(props), version=live["version"], live=live)
         return ReadResult(id_ or p.resource_id(), outs)
 
-    def _deploy(self, p: Props, previous: str | None) -> dict[str, Any]:
+    def _deploy(self, p: Props, previous: str | None, adopt: bool = False) -> dict[str, Any]:
         with self._session(p) as session:
-            manifest = steps.deploy(session, p, previous=previous, hook=self.hook)
+            manifest = steps.deploy(session, p, previous=previous, hook=self.hook, adopt=adopt)
             state = steps.read(session, p)
         return dict(p.raw, version=manifest["version"], live=live_view(p, state))
 
