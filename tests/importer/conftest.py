@@ -12,8 +12,9 @@ from tests.drift.conftest import aws, azure, fake_arm, gcp, moto_url
 from tests.drift.fakearm import FakeArm
 from tests.drift.support import scratch
 from tests.importer import estate
+from tests.importer.host import host
 
-__all__ = ["aws", "azure", "estate_repo", "fake_arm", "gcp", "moto_url"]
+__all__ = ["aws", "azure", "estate_repo", "fake_arm", "gcp", "host", "moto_url"]
 UNREACHABLE = "http://127.0.0.1:9"
 
 
