@@ -98,9 +98,9 @@ class Workflow(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, import_=live.id if live else None, **kw)
 
     def _in_group(self, role: str) -> dict[str, Any]:
-        """Return the common arguments, in the child's live resource group when it is imported."""
-        live = self._live.get(role)
-        return {**self._common(), **({"resource_group_name": live.names["group"]} if live else {})}
+        """Return the common arguments, in the child's live resource group (`names`) when it is imported."""
+        group = getattr(self._names, f"{role}_group") if role in self._live else None
+        return {**self._common(), **({"resource_group_name": group} if group else {})}
 
     def _phys(self, role: str, limit: int = 60) -> str:
         return naming.physical("lockstep", self._ctx.stack.name, self._wf.name, role, limit=limit)

@@ -100,7 +100,12 @@ def read_live(stack: StackConfig, wanted: Mapping[str, Wanted], connect: Mapping
         return out
     listed = _list_groups(out, clients, stack, wanted, connect)
     readable = {n: w for n, w in wanted.items() if n not in out.unreadable}
-    read_each(out, readable, lambda w: _workflow(clients, of(stack, w), listed.get(of(stack, w).group)), _why)
+
+    def read(want: Wanted) -> list[Observed]:
+        found = of(stack, want)
+        return _workflow(clients, found, listed.get(found.group))
+
+    read_each(out, readable, read, _why)
     out.resources_read += len(out.resources)  # each app's settings are their own ARM resource (config/appsettings)
     claimed = {of(stack, want).app for want in wanted.values()}
     try:
